@@ -1,0 +1,93 @@
+/**
+ * Byte and text encodings that work the same on every runtime (no `Buffer`), plus a constant-time
+ * string comparison.
+ *
+ * @internal
+ * @module
+ */
+
+const encoder = new TextEncoder()
+const decoder = new TextDecoder('utf-8', { fatal: false })
+
+/** UTF-8 bytes of a string. */
+export function utf8(text: string): Uint8Array<ArrayBuffer> {
+  return encoder.encode(text) as Uint8Array<ArrayBuffer>
+}
+
+/** A string from UTF-8 bytes (invalid sequences become U+FFFD). */
+export function fromUtf8(bytes: Uint8Array): string {
+  return decoder.decode(bytes)
+}
+
+/** Latin-1 view of bytes: one char per byte, lossless for ASCII and binary. */
+export function bytesToBinaryString(bytes: Uint8Array): string {
+  let out = ''
+  for (let i = 0; i < bytes.length; i += 0x8000) {
+    out += String.fromCharCode(...bytes.subarray(i, i + 0x8000))
+  }
+  return out
+}
+
+/** Bytes from a latin-1 string (the inverse of {@link bytesToBinaryString}). */
+export function binaryStringToBytes(text: string): Uint8Array {
+  const out = new Uint8Array(text.length)
+  for (let i = 0; i < text.length; i++) out[i] = text.charCodeAt(i) & 0xff
+  return out
+}
+
+/** Standard padded base64. */
+export function toBase64(bytes: Uint8Array): string {
+  return btoa(bytesToBinaryString(bytes))
+}
+
+const BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/
+
+/** Decodes standard padded base64; `null` for anything else (url-safe, unpadded, stray characters). */
+export function fromBase64(text: string): Uint8Array | null {
+  if (!BASE64.test(text)) return null
+  try {
+    return binaryStringToBytes(atob(text))
+  } catch {
+    return null
+  }
+}
+
+/** base64url without padding (RFC 4648 §5), as JWK fields use. */
+export function toBase64Url(bytes: Uint8Array): string {
+  return toBase64(bytes).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '')
+}
+
+/** Decodes base64url (padding optional); `null` when invalid. */
+export function fromBase64Url(text: string): Uint8Array | null {
+  if (!/^[A-Za-z0-9_-]*$/.test(text) || text.length % 4 === 1) return null
+  const std = text.replace(/-/g, '+').replace(/_/g, '/')
+  return fromBase64(std + '='.repeat((4 - (std.length % 4)) % 4))
+}
+
+const HEX = '0123456789abcdef'
+
+/** Lowercase hex. */
+export function toHex(bytes: Uint8Array): string {
+  let out = ''
+  for (const byte of bytes) out += HEX[byte >> 4]! + HEX[byte & 15]!
+  return out
+}
+
+/**
+ * Compares two strings in time that depends only on their lengths. Callers check formats first, so
+ * the lengths compared are public (fixed by the scheme).
+ */
+export function constantTimeEqual(a: string, b: string): boolean {
+  if (a.length !== b.length) return false
+  let diff = 0
+  for (let i = 0; i < a.length; i++) diff |= a.charCodeAt(i) ^ b.charCodeAt(i)
+  return diff === 0
+}
+
+/** Compares two byte arrays in time that depends only on their lengths. */
+export function constantTimeEqualBytes(a: Uint8Array, b: Uint8Array): boolean {
+  if (a.length !== b.length) return false
+  let diff = 0
+  for (let i = 0; i < a.length; i++) diff |= a[i]! ^ b[i]!
+  return diff === 0
+}

@@ -1,0 +1,30 @@
+/**
+ * smileid-auth-shim: sign and verify Smile ID requests, callbacks and responses with both the legacy
+ * `sec_key` scheme and the current `signature` scheme, so a partner can migrate without a flag day.
+ *
+ * @packageDocumentation
+ */
+export type {
+  AuthStrategy,
+  FailureReason,
+  FreshnessOptions,
+  Scheme,
+  SecKeyCredentials,
+  SignatureCredentials,
+  SignOptions,
+  Transport,
+  VerificationFailure,
+  VerificationResult,
+  VerificationSuccess,
+  VerifyOptions,
+} from './types.js'
+export { FAILURE_REASONS } from './types.js'
+export { ConfigurationError, VerificationError } from './errors.js'
+export type { ConfigurationErrorCode } from './errors.js'
+export { SignatureAuth } from './schemes/signature.js'
+export type { SignatureAuthOptions } from './schemes/signature.js'
+export { LegacySecKeyAuth } from './schemes/sec-key.js'
+export type { LegacySecKeyAuthOptions } from './schemes/sec-key.js'
+export type { RsaJwk } from './keys.js'
+export type { ReplayOutcome, ReplayStore, UpgradeStore } from './replay/store.js'
+export type { AuditDirection, AuditEvent, AuditOutcome, AuditSink, AuditSinkObject } from './audit/events.js'

@@ -1,0 +1,354 @@
+/**
+ * Replay and sticky-upgrade stores on Redis, shared by every instance of a webhook receiver.
+ * Pass a connected node-redis (`redis` v4+) or ioredis client; this module imports neither.
+ *
+ * @module
+ */
+import { createHash } from 'node:crypto'
+
+import { ConfigurationError } from '../errors.js'
+import type { ReplayOutcome, ReplayStore, UpgradeStore } from './store.js'
+
+/**
+ * The part of a Redis client this module uses. A node-redis v4+ client (`createClient()`, also in v4
+ * `legacyMode`, or `createCluster()`) and an ioredis client (`new Redis()`, `new Cluster()`) all fit;
+ * which one it is, is detected at construction.
+ *
+ * @example
+ * ```ts
+ * import { createClient } from 'redis'
+ * const client: RedisClientLike = await createClient({ url: process.env.REDIS_URL }).connect()
+ * ```
+ */
+export interface RedisClientLike {
+  /** `GET key`. */
+  get(key: string): unknown
+  /** `SET key value [options]`; the option spelling differs between node-redis and ioredis. */
+  set(key: string, value: string, ...options: never[]): unknown
+}
+
+/**
+ * Options of {@link RedisReplayStore}.
+ *
+ * @example
+ * ```ts
+ * const options: RedisReplayStoreOptions = { client, prefix: 'webhooks:replay:', timeoutMs: 500 }
+ * ```
+ */
+export interface RedisReplayStoreOptions {
+  /** A node-redis v4+ or ioredis client. Connect it before the first request; this store never connects it. */
+  client: RedisClientLike
+  /** Prepended to every key. Default `smileid:replay:`. */
+  prefix?: string
+  /**
+   * Longest a `remember()` call may take, in milliseconds, before it rejects. Default 1000. A client that
+   * queues commands while reconnecting would otherwise hold requests until Redis returns.
+   */
+  timeoutMs?: number
+}
+
+/**
+ * Options of {@link RedisUpgradeStore}.
+ *
+ * @example
+ * ```ts
+ * const options: RedisUpgradeStoreOptions = { client, prefix: 'webhooks:upgraded:' }
+ * ```
+ */
+export interface RedisUpgradeStoreOptions {
+  /** A node-redis v4+ or ioredis client. Connect it before the first request; this store never connects it. */
+  client: RedisClientLike
+  /** Prepended to every partner id. Default `smileid:upgraded:`. */
+  prefix?: string
+  /** Longest a call may take, in milliseconds, before it rejects. Default 1000. */
+  timeoutMs?: number
+}
+
+/** Stable codes of {@link RedisStoreError}. */
+export type RedisStoreErrorCode = 'timeout' | 'command_failed' | 'unexpected_reply'
+
+/**
+ * Why a Redis store call rejected: Redis did not answer in time (`timeout`), the client reported an
+ * error (`command_failed`, original in `cause`), or the reply was not one Redis gives (`unexpected_reply`).
+ * The verifier turns any of them into `replay_check_failed`. Messages never contain keys or fingerprints.
+ *
+ * @example
+ * ```ts
+ * try {
+ *   await store.remember(key, fingerprint, 300_000)
+ * } catch (error) {
+ *   if (error instanceof RedisStoreError) metrics.increment(`redis_${error.code}`)
+ * }
+ * ```
+ */
+export class RedisStoreError extends Error {
+  /** A stable code to branch on. */
+  readonly code: RedisStoreErrorCode
+
+  constructor(code: RedisStoreErrorCode, message: string, options?: { cause?: unknown }) {
+    super(message, options)
+    this.name = 'RedisStoreError'
+    this.code = code
+  }
+}
+
+const DEFAULT_REPLAY_PREFIX = 'smileid:replay:'
+const DEFAULT_UPGRADE_PREFIX = 'smileid:upgraded:'
+const DEFAULT_TIMEOUT_MS = 1000
+// setTimeout clamps larger delays to 1 ms, which would turn a long timeout into an instant one.
+const MAX_TIMEOUT_MS = 2_147_483_647
+
+/** The three commands both stores need, spelled for the detected client. */
+interface Commands {
+  /** `SET key value PX ttlMs NX`: resolves 'OK' when set, null when the key exists. */
+  setIfAbsent(key: string, value: string, ttlMs: number): Promise<unknown>
+  set(key: string, value: string): Promise<unknown>
+  get(key: string): Promise<unknown>
+}
+
+type Method = (...args: unknown[]) => unknown
+
+function methodOf(target: unknown, name: string): Method | undefined {
+  if (target === null || (typeof target !== 'object' && typeof target !== 'function')) return undefined
+  const value: unknown = (target as Record<string, unknown>)[name]
+  return typeof value === 'function' ? (value as Method) : undefined
+}
+
+/** Tells node-redis from ioredis by shape, so that neither package has to be importable here. */
+function commandsFor(client: unknown, owner: string): Commands {
+  const invalid = () =>
+    new ConfigurationError(
+      'invalid_options',
+      `${owner}: \`client\` must be a node-redis (v4+) or ioredis client`,
+    )
+  if (client === null || typeof client !== 'object') throw invalid()
+  const record = client as Record<string, unknown>
+  const call = (target: object, name: string, args: unknown[]) =>
+    Promise.resolve((methodOf(target, name) as Method).apply(target, args))
+
+  // ioredis (Redis and Cluster): positional tokens; `call` and a string `status` exist only there.
+  if (methodOf(client, 'call') && typeof record['status'] === 'string') {
+    if (!methodOf(client, 'set') || !methodOf(client, 'get')) throw invalid()
+    return {
+      setIfAbsent: (key, value, ttlMs) => call(client, 'set', [key, value, 'PX', ttlMs, 'NX']),
+      set: (key, value) => call(client, 'set', [key, value]),
+      get: (key) => call(client, 'get', [key]),
+    }
+  }
+
+  // node-redis v4 legacyMode keeps callback commands on the client and the promise API on `.v4`.
+  const promiseApi = typeof record['v4'] === 'object' && record['v4'] !== null ? record['v4'] : client
+  if (typeof record['isOpen'] === 'boolean' && methodOf(promiseApi, 'set') && methodOf(promiseApi, 'get')) {
+    return {
+      // v4 reads only NX/PX; v5+ prefers condition/expiration and may drop NX/PX. Both spellings keep
+      // the write conditional on every version: an unconditional SET would make every request 'new'.
+      setIfAbsent: (key, value, ttlMs) =>
+        call(promiseApi, 'set', [
+          key,
+          value,
+          { NX: true, PX: ttlMs, condition: 'NX', expiration: { type: 'PX', value: ttlMs } },
+        ]),
+      set: (key, value) => call(promiseApi, 'set', [key, value]),
+      get: (key) => call(promiseApi, 'get', [key]),
+    }
+  }
+  throw invalid()
+}
+
+function prefixOption(value: unknown, fallback: string, owner: string): string {
+  if (value === undefined) return fallback
+  if (typeof value !== 'string') {
+    throw new ConfigurationError('invalid_options', `${owner}: \`prefix\` must be a string`)
+  }
+  return value
+}
+
+function timeoutOption(value: unknown, owner: string): number {
+  if (value === undefined) return DEFAULT_TIMEOUT_MS
+  if (typeof value !== 'number' || !Number.isFinite(value) || value <= 0 || value > MAX_TIMEOUT_MS) {
+    throw new ConfigurationError(
+      'invalid_options',
+      `${owner}: \`timeoutMs\` must be a positive number of milliseconds up to ${MAX_TIMEOUT_MS}`,
+    )
+  }
+  return value
+}
+
+function readOptions(options: unknown, owner: string): Record<string, unknown> {
+  if (options === null || typeof options !== 'object') {
+    throw new ConfigurationError('invalid_options', `${owner}: options must be an object with a \`client\``)
+  }
+  return options as Record<string, unknown>
+}
+
+/** Redis replies are strings, or Buffers when the client is set to return them. */
+function text(reply: unknown, command: string): string | null {
+  if (reply === null) return null
+  if (typeof reply === 'string') return reply
+  if (reply instanceof Uint8Array) return Buffer.from(reply).toString('utf8')
+  throw new RedisStoreError('unexpected_reply', `Redis ${command} gave an unexpected reply`)
+}
+
+/**
+ * Runs one store call under a deadline. Client errors become `command_failed`; the late command is not
+ * cancelled (clients cannot un-send it), which is harmless: it can only record what was asked.
+ */
+function withDeadline<T>(timeoutMs: number, what: string, run: () => Promise<T>): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    const timer = setTimeout(() => {
+      reject(new RedisStoreError('timeout', `Redis did not answer ${what} within ${timeoutMs} ms`))
+    }, timeoutMs)
+    // The deadline alone must not keep a process alive that has nothing else to do (Deno timers are numbers).
+    if (typeof timer === 'object') timer.unref()
+    run().then(
+      (value) => {
+        clearTimeout(timer)
+        resolve(value)
+      },
+      (error: unknown) => {
+        clearTimeout(timer)
+        reject(
+          error instanceof RedisStoreError
+            ? error
+            : new RedisStoreError('command_failed', `Redis ${what} failed`, { cause: error }),
+        )
+      },
+    )
+  })
+}
+
+/**
+ * A {@link ReplayStore} on Redis, for receivers that run more than one instance: every instance sees
+ * every credential. Each `remember()` is one atomic `SET key fingerprint PX ttl NX` (first writer wins),
+ * then a `GET` only when the key already existed, so concurrent deliveries on different instances
+ * cannot both be `new`. Keys are `prefix` + SHA-256 of the replay key, so no credential is stored in Redis.
+ * A call rejects with {@link RedisStoreError} when Redis fails or does not answer within `timeoutMs`; the
+ * verifier then fails closed with `replay_check_failed` unless `replayFailure: 'accept'`.
+ *
+ * @example
+ * ```ts
+ * import { createClient } from 'redis'
+ * import { DualModeVerifier } from 'smileid-auth-shim'
+ * import { RedisReplayStore } from 'smileid-auth-shim/redis'
+ *
+ * const client = createClient({ url: process.env.REDIS_URL })
+ * client.on('error', (error) => console.error('redis', error))
+ * await client.connect()
+ * const verifier = new DualModeVerifier({ signature, replay: new RedisReplayStore({ client }) })
+ * ```
+ */
+export class RedisReplayStore implements ReplayStore {
+  readonly #commands: Commands
+  readonly #prefix: string
+  readonly #timeoutMs: number
+
+  /** @throws {@link ConfigurationError} `invalid_options` when `client`, `prefix` or `timeoutMs` is unusable. */
+  constructor(options: RedisReplayStoreOptions) {
+    const owner = 'RedisReplayStore'
+    const record = readOptions(options, owner)
+    this.#commands = commandsFor(record['client'], owner)
+    this.#prefix = prefixOption(record['prefix'], DEFAULT_REPLAY_PREFIX, owner)
+    this.#timeoutMs = timeoutOption(record['timeoutMs'], owner)
+  }
+
+  /**
+   * Records `fingerprint` under `key` for `ttlMs` unless `key` is already present, and says which case it was.
+   *
+   * @example
+   * ```ts
+   * const outcome = await store.remember('signature:085:abc…', bodyFingerprint, 300_000) // 'new'
+   * ```
+   */
+  remember(key: string, fingerprint: string, ttlMs: number): Promise<ReplayOutcome> {
+    if (typeof key !== 'string' || typeof fingerprint !== 'string') {
+      return Promise.reject(new TypeError('RedisReplayStore.remember: key and fingerprint must be strings'))
+    }
+    if (typeof ttlMs !== 'number' || !Number.isFinite(ttlMs) || ttlMs <= 0) {
+      return Promise.reject(new RangeError('RedisReplayStore.remember: ttlMs must be a positive number'))
+    }
+    // PX takes whole milliseconds; rounding up never shortens the window.
+    const ttl = Math.ceil(ttlMs)
+    const redisKey = this.#prefix + createHash('sha256').update(key).digest('base64url')
+    return withDeadline(this.#timeoutMs, 'remember', async () => {
+      // Two rounds cover a key that expires between our SET and GET: the second SET then wins or meets
+      // a newer writer. A third miss would need two expiries within two round trips; fail closed.
+      for (let round = 0; round < 2; round++) {
+        const set = text(await this.#commands.setIfAbsent(redisKey, fingerprint, ttl), 'SET')
+        if (set === 'OK') return 'new'
+        if (set !== null) throw new RedisStoreError('unexpected_reply', 'Redis SET gave an unexpected reply')
+        const stored = text(await this.#commands.get(redisKey), 'GET')
+        // Fingerprints hash the body, which the sender chose: nothing secret to compare in constant time.
+        if (stored !== null) return stored === fingerprint ? 'duplicate' : 'conflict'
+      }
+      throw new RedisStoreError('unexpected_reply', 'Redis key kept expiring between SET and GET')
+    })
+  }
+}
+
+function partnerIdError(method: string): TypeError {
+  return new TypeError(`RedisUpgradeStore.${method}: partnerId must be a string`)
+}
+
+/**
+ * An {@link UpgradeStore} on Redis for the verifier's `stickyUpgrade` policy, so that a partner seen
+ * using `signature` on one instance is refused `sec_key` on all of them. One key per partner
+ * (`prefix` + partner id), without expiry. It can share the client of a {@link RedisReplayStore}.
+ *
+ * @example
+ * ```ts
+ * import { RedisReplayStore, RedisUpgradeStore } from 'smileid-auth-shim/redis'
+ *
+ * const verifier = new DualModeVerifier({
+ *   signature,
+ *   secKey,
+ *   policy: { stickyUpgrade: true },
+ *   replay: new RedisReplayStore({ client }),
+ *   upgradeStore: new RedisUpgradeStore({ client }),
+ * })
+ * ```
+ */
+export class RedisUpgradeStore implements UpgradeStore {
+  readonly #commands: Commands
+  readonly #prefix: string
+  readonly #timeoutMs: number
+
+  /** @throws {@link ConfigurationError} `invalid_options` when `client`, `prefix` or `timeoutMs` is unusable. */
+  constructor(options: RedisUpgradeStoreOptions) {
+    const owner = 'RedisUpgradeStore'
+    const record = readOptions(options, owner)
+    this.#commands = commandsFor(record['client'], owner)
+    this.#prefix = prefixOption(record['prefix'], DEFAULT_UPGRADE_PREFIX, owner)
+    this.#timeoutMs = timeoutOption(record['timeoutMs'], owner)
+  }
+
+  /**
+   * Records that `partnerId` has authenticated with the signature scheme.
+   *
+   * @example
+   * ```ts
+   * await upgrades.markUpgraded('085')
+   * ```
+   */
+  markUpgraded(partnerId: string): Promise<void> {
+    if (typeof partnerId !== 'string') return Promise.reject(partnerIdError('markUpgraded'))
+    return withDeadline(this.#timeoutMs, 'markUpgraded', async () => {
+      const reply = text(await this.#commands.set(this.#prefix + partnerId, '1'), 'SET')
+      if (reply !== 'OK') throw new RedisStoreError('unexpected_reply', 'Redis SET gave an unexpected reply')
+    })
+  }
+
+  /**
+   * Whether `partnerId` has authenticated with the signature scheme on any instance.
+   *
+   * @example
+   * ```ts
+   * if (await upgrades.isUpgraded('085')) console.log('085 no longer sends sec_key')
+   * ```
+   */
+  isUpgraded(partnerId: string): Promise<boolean> {
+    if (typeof partnerId !== 'string') return Promise.reject(partnerIdError('isUpgraded'))
+    return withDeadline(this.#timeoutMs, 'isUpgraded', async () => {
+      return text(await this.#commands.get(this.#prefix + partnerId), 'GET') !== null
+    })
+  }
+}

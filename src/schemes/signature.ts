@@ -1,0 +1,169 @@
+/**
+ * The current Smile ID scheme: `signature = base64(HMAC-SHA256(apiKey, timestamp + partnerId + "sid_request"))`.
+ *
+ * @module
+ */
+import { backend as defaultBackend } from '#crypto'
+import type { CryptoBackend, HmacKey } from '../crypto/backend.js'
+import { ConfigurationError } from '../errors.js'
+import { constantTimeEqual } from '../encoding.js'
+import { readInstant } from '../timestamps.js'
+import type { AuthStrategy, SignatureCredentials, SignOptions, VerificationResult, VerifyOptions } from '../types.js'
+import {
+  MAX_SIGNATURE_LENGTH,
+  checkPartnerId,
+  credentialObject,
+  failure,
+  readTimestampField,
+  settle,
+  signTimestamp,
+  success,
+} from './common.js'
+
+/** Options of {@link SignatureAuth}. */
+export interface SignatureAuthOptions {
+  /** The partner id exactly as the portal shows it, for example `"085"`: it is signed verbatim. */
+  partnerId: string
+  /**
+   * The signature API key, or a list during a key rotation: the first signs, every one verifies,
+   * and `keyId` in the result says which matched.
+   */
+  apiKey: string | readonly string[]
+  /** @internal Overrides the crypto implementation (tests and benchmarks). */
+  backend?: CryptoBackend
+}
+
+/** A signature is exactly 32 bytes in standard padded base64: 43 characters and one `=`. */
+const SIGNATURE_FORMAT = /^[A-Za-z0-9+/]{43}=$/
+const SUFFIX = 'sid_request'
+
+interface PreparedKey {
+  key: HmacKey | Promise<HmacKey>
+  id: string | Promise<string>
+}
+
+/**
+ * Signs and verifies the `signature` scheme for one partner.
+ *
+ * The received timestamp is HMACed byte for byte, never re-serialised, so every spelling an official SDK
+ * sends verifies. A JSON-number timestamp is checked as `String(n)` and, with a `timestamp_coerced`
+ * warning, as the ISO string Node SDK 3.x signs for numbers. Only canonical 44-character padded base64
+ * is accepted as a signature, compared in constant time.
+ *
+ * @example
+ * ```ts
+ * import { SignatureAuth } from 'smileid-auth-shim'
+ *
+ * const auth = new SignatureAuth({ partnerId: '085', apiKey: process.env.SMILEID_API_KEY! })
+ * const { signature, timestamp } = await auth.sign()
+ * const result = await auth.verify({ signature, timestamp })
+ * if (result.ok) console.log(result.scheme, result.keyId) // 'signature', 'hmac:…'
+ * ```
+ * @see {@link LegacySecKeyAuth} for the legacy scheme, {@link DualModeVerifier} to accept both.
+ */
+export class SignatureAuth implements AuthStrategy<SignatureCredentials> {
+  /** Always `'signature'`. */
+  readonly scheme = 'signature' as const
+  /** The partner id as configured. */
+  readonly partnerId: string
+  readonly #backend: CryptoBackend
+  readonly #keys: PreparedKey[]
+
+  /** @throws {@link ConfigurationError} for an empty or non-string partner id or API key. */
+  constructor(options: SignatureAuthOptions) {
+    if (typeof options !== 'object' || options === null) {
+      throw new ConfigurationError('invalid_options', 'SignatureAuth needs { partnerId, apiKey }')
+    }
+    this.partnerId = checkPartnerId(options.partnerId)
+    const apiKeys: readonly unknown[] = Array.isArray(options.apiKey) ? options.apiKey : [options.apiKey]
+    if (apiKeys.length === 0 || apiKeys.some((key) => typeof key !== 'string' || key.length === 0)) {
+      throw new ConfigurationError('missing_key', 'apiKey must be a non-empty string or a non-empty list of them')
+    }
+    this.#backend = options.backend ?? defaultBackend
+    this.#keys = (apiKeys as string[]).map((secret) => prepareKey(this.#backend, secret))
+  }
+
+  /** Signs with the first API key. The timestamp defaults to `new Date().toISOString()`. */
+  async sign(options?: SignOptions): Promise<SignatureCredentials> {
+    const timestamp = String(
+      signTimestamp(options?.timestamp, () => new Date().toISOString(), (date) => date.toISOString()),
+    )
+    const prepared = this.#keys[0]!
+    const signature = await this.#backend.hmacSha256Base64(await prepared.key, timestamp + this.partnerId + SUFFIX)
+    return { signature, timestamp }
+  }
+
+  /**
+   * Verifies `{ signature, timestamp }`. Checks freshness only when `options.freshness` is given.
+   * Never throws: bad input yields `{ ok: false, reason }`.
+   */
+  async verify(credentials: unknown, options?: VerifyOptions): Promise<VerificationResult> {
+    const read = credentialObject(credentials, 'signature', this.partnerId)
+    if (!read.ok) return read.failure
+    const { fields } = read
+    const { signature } = fields
+    if (signature === undefined || signature === null || signature === '') {
+      return failure('signature', 'missing_credentials', 'signature is missing', this.partnerId)
+    }
+    if (typeof signature !== 'string' || signature.length > MAX_SIGNATURE_LENGTH || !SIGNATURE_FORMAT.test(signature)) {
+      return failure(
+        'signature',
+        'malformed_credentials',
+        'signature must be 44 characters of standard padded base64',
+        this.partnerId,
+      )
+    }
+    const ts = readTimestampField(fields.timestamp, 'signature', this.partnerId)
+    if (!ts.ok) return ts.failure
+    const timestamp = ts.value
+
+    // A number is what was parsed from JSON: HMAC its JS spelling, then Node SDK 3.x's ISO form of it.
+    let match = await this.#match(signature, String(timestamp))
+    const warnings: string[] = []
+    if (match === null && typeof timestamp === 'number') {
+      const date = new Date(timestamp)
+      if (!Number.isNaN(date.getTime())) {
+        match = await this.#match(signature, date.toISOString())
+        if (match !== null) warnings.push('timestamp_coerced')
+      }
+    }
+    if (match === null) {
+      return failure('signature', 'invalid_signature', 'signature does not match', this.partnerId)
+    }
+    const instant =
+      typeof timestamp === 'number' && warnings.length > 0
+        ? { ms: timestamp, naive: false }
+        : readInstant(timestamp)
+    return success('signature', this.partnerId, timestamp, instant, match, warnings, options)
+  }
+
+  /** The keyId of the first key whose HMAC matches, or `null`. */
+  async #match(signature: string, timestamp: string): Promise<string | null> {
+    const message = timestamp + this.partnerId + SUFFIX
+    for (const prepared of this.#keys) {
+      let key = prepared.key
+      if (key instanceof Promise) key = await key
+      let mac = this.#backend.hmacSha256Base64(key, message)
+      if (typeof mac !== 'string') mac = await mac
+      if (constantTimeEqual(mac, signature)) {
+        return typeof prepared.id === 'string' ? prepared.id : await prepared.id
+      }
+    }
+    return null
+  }
+}
+
+/** Imports a key once and derives its public id: a short, domain-separated hash of the secret. */
+function prepareKey(backend: CryptoBackend, secret: string): PreparedKey {
+  const prepared = {} as PreparedKey
+  prepared.key = settle(backend.importHmacKey(secret), (key) => (prepared.key = key))
+  const digest = backend.sha256Hex(`smileid-auth-shim/key-id/${secret}`)
+  prepared.id =
+    typeof digest === 'string'
+      ? `hmac:${digest.slice(0, 16)}`
+      : settle(
+          digest.then((hex) => `hmac:${hex.slice(0, 16)}`),
+          (id) => (prepared.id = id),
+        )
+  return prepared
+}

@@ -1,0 +1,122 @@
+/**
+ * Reading the many timestamp spellings the official SDKs send as instants, for freshness checks only.
+ * The bytes that are signed are never re-serialised: verification always uses the string as received.
+ *
+ * Spellings: ISO 8601 with `Z`, `+00:00`, `+0000` or no zone (read as UTC, flagged `timestamp_naive`),
+ * up to 9 fraction digits, a space instead of `T` (Ruby `Time#to_s`: `2022-10-27 13:25:52 +0000`), and
+ * epoch numbers or digit strings (below 1e11 seconds, above milliseconds).
+ *
+ * @internal
+ * @module
+ */
+import type { FailureReason, FreshnessOptions } from './types.js'
+
+/** An instant read from a timestamp. */
+export interface ReadInstant {
+  /** Epoch milliseconds, or `null` when the timestamp is not an instant this library can read. */
+  ms: number | null
+  /** The timestamp had no zone and was read as UTC. */
+  naive: boolean
+}
+
+/** Default freshness window each way: 5 minutes, as in the standard-webhooks guidance. */
+export const DEFAULT_MAX_AGE_MS = 300_000
+/** Default tolerance for clocks ahead of ours. */
+export const DEFAULT_MAX_FUTURE_MS = 300_000
+
+/** Epoch numbers below this are seconds, above are milliseconds (1e11 s is the year 5138). */
+const SECONDS_LIMIT = 1e11
+
+const EPOCH = /^\d{1,16}(?:\.\d{1,9})?$/
+const ISO =
+  /^(\d{4})-(\d{2})-(\d{2})[T ](\d{2}):(\d{2}):(\d{2})(?:[.,](\d{1,9}))? ?(Z|z|UTC|[+-]\d{2}(?::?\d{2})?)?$/
+
+function fromEpoch(value: number): number | null {
+  if (!Number.isFinite(value) || value < 0) return null
+  return value < SECONDS_LIMIT ? Math.round(value * 1000) : Math.round(value)
+}
+
+/** Reads a timestamp as an instant without altering the original value. */
+export function readInstant(timestamp: string | number): ReadInstant {
+  if (typeof timestamp === 'number') return { ms: fromEpoch(timestamp), naive: false }
+  if (EPOCH.test(timestamp)) return { ms: fromEpoch(Number(timestamp)), naive: false }
+  const m = ISO.exec(timestamp)
+  if (!m) return { ms: null, naive: false }
+  const [, y, mo, d, h, mi, s, fraction, zone] = m
+  const year = Number(y)
+  const month = Number(mo)
+  const day = Number(d)
+  const hour = Number(h)
+  const minute = Number(mi)
+  const second = Number(s)
+  const millis = fraction ? Number(fraction.slice(0, 3).padEnd(3, '0')) : 0
+  let ms = Date.UTC(year, month - 1, day, hour, minute, second, millis)
+  // Date.UTC rolls over out-of-range fields (Feb 30 → Mar 2); such a timestamp is not a real instant.
+  const check = new Date(ms)
+  if (
+    check.getUTCFullYear() !== year ||
+    check.getUTCMonth() !== month - 1 ||
+    check.getUTCDate() !== day ||
+    check.getUTCHours() !== hour ||
+    check.getUTCMinutes() !== minute ||
+    check.getUTCSeconds() !== second
+  ) {
+    return { ms: null, naive: false }
+  }
+  if (zone && zone !== 'Z' && zone !== 'z' && zone !== 'UTC') {
+    const sign = zone[0] === '-' ? -1 : 1
+    const digits = zone.slice(1).replace(':', '')
+    const offsetHours = Number(digits.slice(0, 2))
+    const offsetMinutes = digits.length > 2 ? Number(digits.slice(2, 4)) : 0
+    if (offsetHours > 23 || offsetMinutes > 59) return { ms: null, naive: false }
+    ms -= sign * (offsetHours * 60 + offsetMinutes) * 60_000
+  }
+  return { ms, naive: zone === undefined }
+}
+
+/** The current time in epoch milliseconds from a `now` option. */
+export function resolveNow(now: FreshnessOptions['now']): number {
+  if (now === undefined) return Date.now()
+  if (typeof now === 'function') return now()
+  return typeof now === 'number' ? now : now.getTime()
+}
+
+/** A freshness failure, or `null` when the instant is inside the window. */
+export function checkWindow(
+  instantMs: number,
+  nowMs: number,
+  maxAgeMs: number,
+  maxFutureMs: number,
+): Extract<FailureReason, 'timestamp_expired' | 'timestamp_in_future'> | null {
+  if (nowMs - instantMs > maxAgeMs) return 'timestamp_expired'
+  if (instantMs - nowMs > maxFutureMs) return 'timestamp_in_future'
+  return null
+}
+
+/** The result of a freshness check. */
+export type FreshnessCheck =
+  | { ok: true }
+  | { ok: false; reason: 'timestamp_expired' | 'timestamp_in_future' | 'malformed_credentials'; message: string }
+
+/** Checks an already-read instant against a freshness window. */
+export function checkFreshness(instant: ReadInstant, options: FreshnessOptions): FreshnessCheck {
+  if (instant.ms === null) {
+    return { ok: false, reason: 'malformed_credentials', message: 'timestamp cannot be read as an instant' }
+  }
+  const now = resolveNow(options.now)
+  const reason = checkWindow(
+    instant.ms,
+    now,
+    options.maxAgeMs ?? DEFAULT_MAX_AGE_MS,
+    options.maxFutureMs ?? DEFAULT_MAX_FUTURE_MS,
+  )
+  if (reason === null) return { ok: true }
+  return {
+    ok: false,
+    reason,
+    message:
+      reason === 'timestamp_expired'
+        ? 'timestamp is older than the freshness window allows'
+        : 'timestamp is further in the future than the freshness window allows',
+  }
+}

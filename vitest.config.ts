@@ -1,0 +1,23 @@
+import { fileURLToPath } from 'node:url'
+import { defineConfig } from 'vitest/config'
+
+const src = (path: string) => fileURLToPath(new URL(`./src/${path}`, import.meta.url))
+
+// Two projects: the whole suite runs on the node:crypto backend; the scheme tests run again on the
+// WebCrypto + node-forge backend that Workers and browsers get, through the same `#crypto` import.
+export default defineConfig({
+  test: {
+    testTimeout: 30_000,
+    hookTimeout: 60_000,
+    projects: [
+      {
+        resolve: { alias: { '#crypto': src('crypto/node.ts') } },
+        test: { name: 'node-crypto', include: ['test/**/*.test.ts'], exclude: ['test/runtimes/**', 'node_modules/**'] },
+      },
+      {
+        resolve: { alias: { '#crypto': src('crypto/portable.ts') } },
+        test: { name: 'web-crypto', include: ['test/schemes/**/*.test.ts', 'test/crypto/**/*.test.ts'] },
+      },
+    ],
+  },
+})
