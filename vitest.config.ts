@@ -11,11 +11,11 @@ export default defineConfig({
     hookTimeout: 60_000,
     projects: [
       {
-        resolve: { alias: { '#crypto': src('crypto/node.ts') } },
+        resolve: { alias: { '#crypto': src('crypto/node.ts'), '#audit-file': src('audit/file-node.ts') } },
         test: { name: 'node-crypto', include: ['test/**/*.test.ts'], exclude: ['test/runtimes/**', 'node_modules/**'] },
       },
       {
-        resolve: { alias: { '#crypto': src('crypto/portable.ts') } },
+        resolve: { alias: { '#crypto': src('crypto/portable.ts'), '#audit-file': src('audit/file-node.ts') } },
         test: { name: 'web-crypto', include: ['test/schemes/**/*.test.ts', 'test/crypto/**/*.test.ts'] },
       },
     ],

@@ -28,3 +28,21 @@ export type { LegacySecKeyAuthOptions } from './schemes/sec-key.js'
 export type { RsaJwk } from './keys.js'
 export type { ReplayOutcome, ReplayStore, UpgradeStore } from './replay/store.js'
 export type { AuditDirection, AuditEvent, AuditOutcome, AuditSink, AuditSinkObject } from './audit/events.js'
+export { DualModeVerifier } from './verifier/dual-mode.js'
+export type {
+  DualModeVerifierOptions,
+  PartnerConfig,
+  PartnerResolver,
+  VerifierStats,
+  VerifyContext,
+  VerifyRequest,
+} from './verifier/dual-mode.js'
+export type { HeadersLike } from './verifier/detect.js'
+export type { MigrationPolicy, ResolvedPolicy } from './verifier/policy.js'
+export { MemoryReplayStore, MemoryUpgradeStore } from './replay/memory.js'
+export type { MemoryReplayStoreOptions } from './replay/memory.js'
+export { jsonlAuditSink, LegacyUsageTracker } from './audit/sinks.js'
+export type { JsonlAuditSink, JsonlAuditSinkOptions, JsonlAuditSinkStats, LineWritable } from './audit/sinks.js'
+export { summarizeAudit } from './audit/report.js'
+export type { PartnerUsage, SummarizeOptions, UsageReport } from './audit/report.js'
+export { callbackBodySchema, secKeyCredentialsSchema, signatureCredentialsSchema } from './schemas.js'

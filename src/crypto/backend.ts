@@ -55,8 +55,8 @@ export interface CryptoBackend {
   importHmacKey(secret: string): MaybePromise<HmacKey>
   /** `base64(HMAC-SHA256(key, utf8(message)))`, standard padded base64. */
   hmacSha256Base64(key: HmacKey, message: string): MaybePromise<string>
-  /** Lowercase hex SHA-256 of `utf8(message)`. */
-  sha256Hex(message: string): MaybePromise<string>
+  /** Lowercase hex SHA-256 of `utf8(message)` (or of the bytes given). */
+  sha256Hex(message: string | Uint8Array): MaybePromise<string>
   /** Imports an RSA public key. */
   importRsaPublicKey(key: RsaPublicComponents): MaybePromise<RsaPublicKey>
   /** Imports an RSA private key. */

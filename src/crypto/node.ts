@@ -61,7 +61,8 @@ export const backend: CryptoBackend = {
       .digest('base64')
   },
   sha256Hex(message) {
-    return createHash('sha256').update(message, 'utf8').digest('hex')
+    const hash = createHash('sha256')
+    return (typeof message === 'string' ? hash.update(message, 'utf8') : hash.update(message)).digest('hex')
   },
   importRsaPublicKey(key) {
     const keyObject = createPublicKey({ key: publicJwk(key), format: 'jwk' })

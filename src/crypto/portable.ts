@@ -41,7 +41,8 @@ export const backend: CryptoBackend = {
     return toBase64(new Uint8Array(mac))
   },
   async sha256Hex(message) {
-    return toHex(new Uint8Array(await crypto.subtle.digest('SHA-256', utf8(message))))
+    const bytes = typeof message === 'string' ? utf8(message) : (message as Uint8Array<ArrayBuffer>)
+    return toHex(new Uint8Array(await crypto.subtle.digest('SHA-256', bytes)))
   },
   async importRsaPublicKey(key) {
     return { kind: 'rsa-public', size: key.n.length, key: await importForgePublicKey(key) } as WebRsaPublicKey

@@ -1,0 +1,14 @@
+/**
+ * Stand-in for runtimes without a file system (Workers, browsers): a path cannot be opened there.
+ *
+ * @internal
+ * @module
+ */
+import { ConfigurationError } from '../errors.js'
+import type { LineWritable } from './sinks.js'
+
+/** Always throws: pass a writable stream to `jsonlAuditSink` on this runtime. */
+export function openAppendFile(path: string): LineWritable {
+  void path
+  throw new ConfigurationError('invalid_options', 'this runtime has no file system: pass a writable stream instead of a path')
+}
