@@ -8,6 +8,9 @@ const src = (path: string) => fileURLToPath(new URL(`./src/${path}`, import.meta
 export default defineConfig({
   test: {
     testTimeout: 30_000,
+    // The JSON results feed .ci/run's closing "N passed, N failed" line.
+    reporters: ['default', 'json'],
+    outputFile: { json: '.vitest-results.json' },
     hookTimeout: 60_000,
     projects: [
       {
