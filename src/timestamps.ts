@@ -36,6 +36,13 @@ function fromEpoch(value: number): number | null {
   return value < SECONDS_LIMIT ? Math.round(value * 1000) : Math.round(value)
 }
 
+const GREGORIAN_CYCLE_MS = 146_097 * 86_400_000
+
+function daysInMonth(year: number, month: number): number {
+  if (month === 2) return year % 4 === 0 && (year % 100 !== 0 || year % 400 === 0) ? 29 : 28
+  return month === 4 || month === 6 || month === 9 || month === 11 ? 30 : 31
+}
+
 /** Reads a timestamp as an instant without altering the original value. */
 export function readInstant(timestamp: string | number): ReadInstant {
   if (typeof timestamp === 'number') return { ms: fromEpoch(timestamp), naive: false }
@@ -50,19 +57,13 @@ export function readInstant(timestamp: string | number): ReadInstant {
   const minute = Number(mi)
   const second = Number(s)
   const millis = fraction ? Number(fraction.slice(0, 3).padEnd(3, '0')) : 0
-  let ms = Date.UTC(year, month - 1, day, hour, minute, second, millis)
-  // Date.UTC rolls over out-of-range fields (Feb 30 → Mar 2); such a timestamp is not a real instant.
-  const check = new Date(ms)
-  if (
-    check.getUTCFullYear() !== year ||
-    check.getUTCMonth() !== month - 1 ||
-    check.getUTCDate() !== day ||
-    check.getUTCHours() !== hour ||
-    check.getUTCMinutes() !== minute ||
-    check.getUTCSeconds() !== second
-  ) {
+  // Out-of-range fields (Feb 30, 24:00) would roll over in Date.UTC: such a timestamp is not a real instant.
+  if (month < 1 || month > 12 || day < 1 || day > daysInMonth(year, month) || hour > 23 || minute > 59 || second > 59) {
     return { ms: null, naive: false }
   }
+  // Date.UTC maps years 0–99 to 1900–1999; compute those 400 years (one Gregorian cycle) later instead.
+  let ms = Date.UTC(year < 100 ? year + 400 : year, month - 1, day, hour, minute, second, millis)
+  if (year < 100) ms -= GREGORIAN_CYCLE_MS
   if (zone && zone !== 'Z' && zone !== 'z' && zone !== 'UTC') {
     const sign = zone[0] === '-' ? -1 : 1
     const digits = zone.slice(1).replace(':', '')

@@ -6,7 +6,25 @@
  */
 import { ConfigurationError } from '../errors.js'
 import { checkFreshness, type ReadInstant } from '../timestamps.js'
-import type { FailureReason, Scheme, VerificationFailure, VerificationSuccess, VerifyOptions } from '../types.js'
+import type {
+  FailureReason,
+  Scheme,
+  VerificationFailure,
+  VerificationResult,
+  VerificationSuccess,
+  VerifyOptions,
+} from '../types.js'
+
+/**
+ * The key of a strategy's synchronous-where-possible verify, which the verifier calls on its hot path to
+ * avoid a promise per request on node:crypto. Same contract as `verify`.
+ */
+export const VERIFY_NOW: unique symbol = Symbol('smileid-auth-shim.verifyNow')
+
+/** A strategy with the fast verify path. */
+export interface VerifiesNow {
+  [VERIFY_NOW](credentials: unknown, options?: VerifyOptions): VerificationResult | Promise<VerificationResult>
+}
 
 /** Size caps, checked before any decoding so a huge value costs nothing. */
 export const MAX_SIGNATURE_LENGTH = 128

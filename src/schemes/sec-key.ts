@@ -20,6 +20,7 @@ import {
   settle,
   signTimestamp,
   success,
+  VERIFY_NOW,
 } from './common.js'
 
 /** Options of {@link LegacySecKeyAuth}: give `apiKey` (partner role) or `privateKey` (Smile server or mock role). */
@@ -144,6 +145,11 @@ export class LegacySecKeyAuth implements AuthStrategy<SecKeyCredentials> {
    * the server role. Checks freshness only when `options.freshness` is given. Never throws.
    */
   async verify(credentials: unknown, options?: VerifyOptions): Promise<VerificationResult> {
+    return this[VERIFY_NOW](credentials, options)
+  }
+
+  /** @internal {@link LegacySecKeyAuth.verify}, synchronous wherever the crypto backend is (node:crypto). */
+  [VERIFY_NOW](credentials: unknown, options?: VerifyOptions): VerificationResult | Promise<VerificationResult> {
     const read = credentialObject(credentials, 'sec_key', this.partnerId)
     if (!read.ok) return read.failure
     const { fields } = read
@@ -169,21 +175,44 @@ export class LegacySecKeyAuth implements AuthStrategy<SecKeyCredentials> {
         this.partnerId,
       )
     }
-    const expected = await this.#hash(timestamp)
-    let decrypted: Uint8Array | null = null
-    if (rsaHalf.length === this.#size) {
-      decrypted =
-        this.role === 'server'
-          ? await this.#backend.rsaPrivateDecrypt(await this.#privateKey!, rsaHalf, HASH_LENGTH)
-          : await this.#backend.rsaPublicDecrypt(await this.#publicKey!, rsaHalf)
+    const expected = this.#backend.sha256Hex(this.#hashPrefix + String(timestamp))
+    const decrypted = rsaHalf.length === this.#size ? this.#decrypt(rsaHalf) : null
+    const keyId = this.#keyId
+    if (expected instanceof Promise || decrypted instanceof Promise || keyId instanceof Promise) {
+      return Promise.all([expected, decrypted, keyId]).then(([e, d, k]) =>
+        this.#conclude(e, d, k, hashHalf, timestamp, options),
+      )
     }
+    return this.#conclude(expected, decrypted, keyId, hashHalf, timestamp, options)
+  }
+
+  #decrypt(block: Uint8Array): Uint8Array | null | Promise<Uint8Array | null> {
+    if (this.role === 'server') {
+      const key = this.#privateKey!
+      return key instanceof Promise
+        ? key.then((k) => this.#backend.rsaPrivateDecrypt(k, block, HASH_LENGTH))
+        : this.#backend.rsaPrivateDecrypt(key, block, HASH_LENGTH)
+    }
+    const key = this.#publicKey!
+    return key instanceof Promise
+      ? key.then((k) => this.#backend.rsaPublicDecrypt(k, block))
+      : this.#backend.rsaPublicDecrypt(key, block)
+  }
+
+  #conclude(
+    expected: string,
+    decrypted: Uint8Array | null,
+    keyId: string,
+    hashHalf: string,
+    timestamp: string | number,
+    options: VerifyOptions | undefined,
+  ): VerificationResult {
     // Both comparisons always run: no early exit tells which half was wrong.
     const hashMatches = constantTimeEqual(hashHalf, expected)
     const blockMatches = decrypted !== null && constantTimeEqual(bytesToBinaryString(decrypted), expected)
     if (!(hashMatches && blockMatches)) {
       return failure('sec_key', 'invalid_sec_key', 'sec_key does not match', this.partnerId)
     }
-    const keyId = typeof this.#keyId === 'string' ? this.#keyId : await this.#keyId
     return success('sec_key', this.partnerId, timestamp, readInstant(timestamp), keyId, [], options)
   }
 

@@ -18,6 +18,7 @@ import {
   settle,
   signTimestamp,
   success,
+  VERIFY_NOW,
 } from './common.js'
 
 /** Options of {@link SignatureAuth}. */
@@ -98,6 +99,11 @@ export class SignatureAuth implements AuthStrategy<SignatureCredentials> {
    * Never throws: bad input yields `{ ok: false, reason }`.
    */
   async verify(credentials: unknown, options?: VerifyOptions): Promise<VerificationResult> {
+    return this[VERIFY_NOW](credentials, options)
+  }
+
+  /** @internal {@link SignatureAuth.verify}, synchronous wherever the crypto backend is (node:crypto). */
+  [VERIFY_NOW](credentials: unknown, options?: VerifyOptions): VerificationResult | Promise<VerificationResult> {
     const read = credentialObject(credentials, 'signature', this.partnerId)
     if (!read.ok) return read.failure
     const { fields } = read
@@ -116,38 +122,53 @@ export class SignatureAuth implements AuthStrategy<SignatureCredentials> {
     const ts = readTimestampField(fields.timestamp, 'signature', this.partnerId)
     if (!ts.ok) return ts.failure
     const timestamp = ts.value
-
-    // A number is what was parsed from JSON: HMAC its JS spelling, then Node SDK 3.x's ISO form of it.
-    let match = await this.#match(signature, String(timestamp))
-    const warnings: string[] = []
-    if (match === null && typeof timestamp === 'number') {
-      const date = new Date(timestamp)
-      if (!Number.isNaN(date.getTime())) {
-        match = await this.#match(signature, date.toISOString())
-        if (match !== null) warnings.push('timestamp_coerced')
-      }
-    }
-    if (match === null) {
-      return failure('signature', 'invalid_signature', 'signature does not match', this.partnerId)
-    }
-    const instant =
-      typeof timestamp === 'number' && warnings.length > 0
-        ? { ms: timestamp, naive: false }
-        : readInstant(timestamp)
-    return success('signature', this.partnerId, timestamp, instant, match, warnings, options)
+    const match = this.#match(signature, String(timestamp))
+    return match instanceof Promise
+      ? match.then((keyId) => this.#conclude(keyId, signature, timestamp, options))
+      : this.#conclude(match, signature, timestamp, options)
   }
 
-  /** The keyId of the first key whose HMAC matches, or `null`. */
-  async #match(signature: string, timestamp: string): Promise<string | null> {
+  #conclude(
+    keyId: string | null,
+    signature: string,
+    timestamp: string | number,
+    options: VerifyOptions | undefined,
+  ): VerificationResult | Promise<VerificationResult> {
+    if (keyId !== null) {
+      return success('signature', this.partnerId, timestamp, readInstant(timestamp), keyId, [], options)
+    }
+    // A number is what JSON gave us: after its JS spelling, try the ISO form Node SDK 3.x signs for numbers.
+    const date = typeof timestamp === 'number' ? new Date(timestamp) : null
+    if (date === null || Number.isNaN(date.getTime())) {
+      return failure('signature', 'invalid_signature', 'signature does not match', this.partnerId)
+    }
+    const finish = (coercedKeyId: string | null): VerificationResult =>
+      coercedKeyId === null
+        ? failure('signature', 'invalid_signature', 'signature does not match', this.partnerId)
+        : success('signature', this.partnerId, timestamp, { ms: date.getTime(), naive: false }, coercedKeyId, ['timestamp_coerced'], options)
+    const coerced = this.#match(signature, date.toISOString())
+    return coerced instanceof Promise ? coerced.then(finish) : finish(coerced)
+  }
+
+  /** The keyId of the first key whose HMAC matches, or `null`; synchronous on a synchronous backend. */
+  #match(signature: string, timestamp: string): string | null | Promise<string | null> {
     const message = timestamp + this.partnerId + SUFFIX
-    for (const prepared of this.#keys) {
-      let key = prepared.key
-      if (key instanceof Promise) key = await key
-      let mac = this.#backend.hmacSha256Base64(key, message)
-      if (typeof mac !== 'string') mac = await mac
-      if (constantTimeEqual(mac, signature)) {
-        return typeof prepared.id === 'string' ? prepared.id : await prepared.id
-      }
+    for (let i = 0; i < this.#keys.length; i++) {
+      const prepared = this.#keys[i]!
+      const key = prepared.key
+      if (key instanceof Promise) return this.#matchAsync(signature, message, i)
+      const mac = this.#backend.hmacSha256Base64(key, message)
+      if (typeof mac !== 'string') return this.#matchAsync(signature, message, i)
+      if (constantTimeEqual(mac, signature)) return prepared.id
+    }
+    return null
+  }
+
+  async #matchAsync(signature: string, message: string, from: number): Promise<string | null> {
+    for (let i = from; i < this.#keys.length; i++) {
+      const prepared = this.#keys[i]!
+      const mac = await this.#backend.hmacSha256Base64(await prepared.key, message)
+      if (constantTimeEqual(mac, signature)) return prepared.id
     }
     return null
   }

@@ -99,7 +99,12 @@ export function detect(body: Record<string, unknown> | undefined, headers: Heade
   const signatureField = body.signature
   const timestamp = body.timestamp
   if (present(signatureField)) {
-    if (typeof signatureField === 'string' && SEC_KEY_SHAPE.test(signatureField) && !present(secKeyField)) {
+    if (
+      typeof signatureField === 'string' &&
+      signatureField.includes('|') &&
+      SEC_KEY_SHAPE.test(signatureField) &&
+      !present(secKeyField)
+    ) {
       // A legacy value in a field named `signature` (job_status responses): classify by value shape.
       return {
         scheme: 'sec_key',

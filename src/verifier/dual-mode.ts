@@ -15,7 +15,7 @@ import { ConfigurationError, VerificationError } from '../errors.js'
 import { MemoryUpgradeStore } from '../replay/memory.js'
 import type { ReplayStore, UpgradeStore } from '../replay/store.js'
 import { freshnessSchema, parseOptions } from '../schemas.js'
-import { failure } from '../schemes/common.js'
+import { failure, VERIFY_NOW, type VerifiesNow } from '../schemes/common.js'
 import { checkWindow, DEFAULT_MAX_AGE_MS, DEFAULT_MAX_FUTURE_MS } from '../timestamps.js'
 import type {
   AuthStrategy,
@@ -149,6 +149,7 @@ export class DualModeVerifier {
   readonly #single: ResolvedPartner | undefined
   readonly #partners: Map<string, ResolvedPartner> | undefined
   readonly #resolver: PartnerResolver | undefined
+  readonly #resolved = new WeakMap<PartnerConfig, ResolvedPartner>()
   readonly #policy: ResolvedPolicy
   readonly #freshness: { maxAgeMs: number; maxFutureMs: number } | false
   readonly #replay: ReplayStore | undefined
@@ -160,6 +161,8 @@ export class DualModeVerifier {
   readonly #onAuditError: AuditErrorHandler
   readonly #now: () => number
   readonly #stats: VerifierStats = { auditErrors: 0 }
+  #auditTimeMs = NaN
+  #auditTime = ''
 
   /** @throws {@link ConfigurationError} with code `invalid_options` or `missing_key` for unusable options. */
   constructor(options: DualModeVerifierOptions) {
@@ -286,7 +289,8 @@ export class DualModeVerifier {
     if (claim.partnerId !== undefined && claim.partnerId !== null && claim.partnerId !== '' && claimedId === null) {
       return reject(failure(claim.scheme, 'malformed_credentials', 'partner id must be a string or a number', null), claim.transport)
     }
-    const partner = await this.#partner(claimedId)
+    let partner = this.#partner(claimedId)
+    if (partner instanceof Promise) partner = await partner
     if (partner === undefined) {
       return reject(failure(claim.scheme, 'unknown_partner', 'this partner is not configured here', claimedId), claim.transport)
     }
@@ -326,7 +330,9 @@ export class DualModeVerifier {
     if (claim.both) warnings.push('both_credentials_present')
 
     // Crypto: always enforced, whatever the mode.
-    const verified = await strategy.verify(claim.credentials)
+    const fast = (strategy as Partial<VerifiesNow>)[VERIFY_NOW]
+    let verified = fast !== undefined ? fast.call(strategy, claim.credentials) : strategy.verify(claim.credentials)
+    if (verified instanceof Promise) verified = await verified
     if (!verified.ok) return reject({ ...verified, partnerId: partner.id }, claim.transport)
     for (const warning of verified.warnings) warnings.push(warning)
 
@@ -359,6 +365,12 @@ export class DualModeVerifier {
         if (!observe) return reject(failure(claim.scheme, 'replayed', message, partner.id), claim.transport)
         wouldReject ??= 'replayed'
         warnings.push('would_reject:replayed')
+      } else if (outcome === 'unfingerprintable') {
+        // Fail closed whatever replayFailure says: padding a captured credential's body must not skip the check.
+        const message = 'the body could not be fingerprinted for the replay check'
+        if (!observe) return reject(failure(claim.scheme, 'replay_check_failed', message, partner.id), claim.transport)
+        wouldReject ??= 'replay_check_failed'
+        warnings.push('would_reject:replay_check_failed')
       } else if (outcome === 'error') {
         if (this.#replayFailure === 'reject' && !observe) {
           return reject(failure(claim.scheme, 'replay_check_failed', 'the replay store could not be reached', partner.id), claim.transport)
@@ -389,7 +401,7 @@ export class DualModeVerifier {
     return { result, outcome: wouldReject === null ? 'accepted' : 'would_reject', wouldReject, transport: claim.transport }
   }
 
-  async #partner(claimedId: string | null): Promise<ResolvedPartner | undefined> {
+  #partner(claimedId: string | null): ResolvedPartner | undefined | Promise<ResolvedPartner | undefined> {
     if (this.#single !== undefined) {
       return claimedId === null || samePartner(claimedId, this.#single.id) ? this.#single : undefined
     }
@@ -400,10 +412,20 @@ export class DualModeVerifier {
       for (const partner of this.#partners.values()) if (samePartner(claimedId, partner.id)) return partner
       return undefined
     }
+    return this.#resolve(claimedId)
+  }
+
+  async #resolve(claimedId: string): Promise<ResolvedPartner | undefined> {
     try {
       const config = await this.#resolver!(claimedId)
       if (config === undefined || config === null) return undefined
-      return resolvePartner(claimedId, config, this.#policy, `partner ${claimedId}`)
+      // Resolvers usually return cached configs: resolve each config object once.
+      let partner = this.#resolved.get(config)
+      if (partner === undefined || partner.id !== claimedId) {
+        partner = resolvePartner(claimedId, config, this.#policy, `partner ${claimedId}`)
+        this.#resolved.set(config, partner)
+      }
+      return partner
     } catch {
       // A resolver that fails (secret store down, bad config) cannot vouch for the partner.
       return undefined
@@ -432,15 +454,24 @@ export class DualModeVerifier {
     partnerId: string,
     body: Record<string, unknown> | undefined,
     rawBody: string | Uint8Array | undefined,
-  ): Promise<'new' | 'duplicate' | 'conflict' | 'error'> {
+  ): Promise<'new' | 'duplicate' | 'conflict' | 'error' | 'unfingerprintable'> {
+    let credentialHash: string
+    let fingerprint: string
     try {
       const credential = String(claim.credential).replace(WHITESPACE, '')
-      const [credentialHash, fingerprint] = await Promise.all([
+      ;[credentialHash, fingerprint] = await Promise.all([
         backend.sha256Hex(credential),
         backend.sha256Hex(rawBody ?? canonicalJson(body ?? {}, CREDENTIAL_FIELDS)),
       ])
+    } catch {
+      // The request, not the store, is at fault (a body nested too deeply): never "unchecked".
+      return 'unfingerprintable'
+    }
+    try {
       const ttl = this.#freshness === false ? this.#replayTtlMs : this.#freshness.maxAgeMs + this.#freshness.maxFutureMs
-      return await this.#replay!.remember(`${claim.scheme}:${partnerId}:${credentialHash}`, fingerprint, ttl)
+      const outcome = await this.#replay!.remember(`${claim.scheme}:${partnerId}:${credentialHash}`, fingerprint, ttl)
+      // Any other answer is a broken store: treating it as 'new' would switch replay protection off silently.
+      return outcome === 'new' || outcome === 'duplicate' || outcome === 'conflict' ? outcome : 'error'
     } catch {
       return 'error'
     }
@@ -454,8 +485,13 @@ export class DualModeVerifier {
     nowMs: number,
   ): void {
     const result = decision.result
+    // Many requests share a millisecond under load: format each instant once.
+    if (nowMs !== this.#auditTimeMs) {
+      this.#auditTimeMs = nowMs
+      this.#auditTime = new Date(nowMs).toISOString()
+    }
     const event: AuditEvent = {
-      time: new Date(nowMs).toISOString(),
+      time: this.#auditTime,
       direction: 'incoming',
       partnerId: result.partnerId,
       scheme: result.ok ? result.scheme : (result.scheme ?? claim?.scheme ?? null),
