@@ -14,10 +14,12 @@ export default defineConfig({
     hookTimeout: 60_000,
     projects: [
       {
+        extends: true,
         resolve: { alias: { '#crypto': src('crypto/node.ts'), '#audit-file': src('audit/file-node.ts') } },
         test: { name: 'node-crypto', include: ['test/**/*.test.ts'], exclude: ['test/runtimes/**', 'node_modules/**'] },
       },
       {
+        extends: true,
         resolve: { alias: { '#crypto': src('crypto/portable.ts'), '#audit-file': src('audit/file-node.ts') } },
         test: { name: 'web-crypto', include: ['test/schemes/**/*.test.ts', 'test/crypto/**/*.test.ts'] },
       },

@@ -42,9 +42,19 @@ export function toBase64(bytes: Uint8Array): string {
 
 const BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/
 
-/** Decodes standard padded base64; `null` for anything else (url-safe, unpadded, stray characters). */
+const ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/'
+
+/**
+ * Decodes canonical standard padded base64; `null` for anything else (url-safe, unpadded, stray
+ * characters, non-zero padding bits).
+ */
 export function fromBase64(text: string): Uint8Array | null {
   if (!BASE64.test(text)) return null
+  // The bits a final partial group leaves over must be zero: decoders drop them, so otherwise two
+  // spellings would decode to the same bytes and a replayed credential could pass as a new one.
+  const padding = text.endsWith('==') ? 2 : text.endsWith('=') ? 1 : 0
+  const unused = padding === 2 ? 0x0f : 0x03
+  if (padding > 0 && ALPHABET.indexOf(text[text.length - padding - 1]!) & unused) return null
   try {
     return binaryStringToBytes(atob(text))
   } catch {

@@ -153,11 +153,27 @@ function readPem(text: string): Pem | null {
 }
 
 function parseJwk(value: unknown): RsaJwk {
-  const jwk = typeof value === 'string' ? (JSON.parse(value) as unknown) : value
+  const jwk = typeof value === 'string' ? parseJson(value) : value
   if (typeof jwk !== 'object' || jwk === null) throw new Error('not a JWK')
   const { kty, n, e } = jwk as Record<string, unknown>
   if (kty !== 'RSA' || typeof n !== 'string' || typeof e !== 'string') throw new Error('not an RSA JWK')
   return jwk as RsaJwk
+}
+
+function parseJson(text: string): unknown {
+  try {
+    return JSON.parse(text) as unknown
+  } catch {
+    // V8's SyntaxError quotes the text around the error, which could be key material: keep no cause.
+    throw new Error('not valid JSON')
+  }
+}
+
+/** A public JWK; a JWK with private members is refused so a private key never ends up in `apiKey`. */
+function parsePublicJwk(value: unknown): RsaJwk {
+  const jwk = parseJwk(value)
+  if (jwk.d !== undefined) throw new Error('this is a private key; pass it as privateKey')
+  return jwk
 }
 
 function jwkField(jwk: RsaJwk, name: keyof RsaJwk & string): Uint8Array {
@@ -193,7 +209,7 @@ function publicFromText(text: string): RsaPublicComponents {
     throw new Error(`unsupported PEM type ${pem.label}`)
   }
   const trimmed = text.trim()
-  if (trimmed.startsWith('{')) return jwkPublic(parseJwk(trimmed))
+  if (trimmed.startsWith('{')) return jwkPublic(parsePublicJwk(trimmed))
   const decoded = fromBase64(trimmed.replace(/\s+/g, ''))
   if (!decoded) throw new Error('not PEM, JWK or base64')
   // base64 of a PEM (the portal's format) or of DER.
@@ -216,7 +232,7 @@ export function parsePublicKey(input: unknown): RsaPublicComponents {
       if (input.length > MAX_KEY_TEXT) throw new Error('key text is too long')
       return checkSize(publicFromText(input))
     }
-    return checkSize(jwkPublic(parseJwk(input)))
+    return checkSize(jwkPublic(parsePublicJwk(input)))
   } catch (cause) {
     throw new ConfigurationError('invalid_api_key', `apiKey is not a usable RSA public key: ${reasonOf(cause)}`, {
       cause,

@@ -1,0 +1,140 @@
+/**
+ * Assertions and fixtures shared by the strategy tests. Nothing here picks a crypto backend: the
+ * `#crypto` import is whatever the vitest project aliased it to.
+ *
+ * @module
+ */
+import { backend } from '#crypto'
+import { expect } from 'vitest'
+
+import type { CryptoBackend } from '../../src/crypto/backend.js'
+import { ConfigurationError, type FailureReason, type VerificationResult } from '../../src/index.js'
+import type { VerificationFailure, VerificationSuccess, VerifyOptions } from '../../src/types.js'
+
+/** Asserts a success and narrows to it. */
+export function expectOk(result: VerificationResult): VerificationSuccess {
+  if (!result.ok) expect.fail(`expected success, got ${result.reason}: ${result.message}`)
+  return result
+}
+
+/** Asserts a failure with `reason` and narrows to it. */
+export function expectFailure(result: VerificationResult, reason: FailureReason): VerificationFailure {
+  expect(result.ok).toBe(false)
+  expect((result as VerificationFailure).reason).toBe(reason)
+  return result as VerificationFailure
+}
+
+/** Calls `build` and returns the ConfigurationError it must throw, after checking its code. */
+export function configurationError(
+  build: () => unknown,
+  code: ConfigurationError['code'],
+): ConfigurationError {
+  let caught: unknown
+  try {
+    build()
+  } catch (error) {
+    caught = error
+  }
+  expect(caught).toBeInstanceOf(ConfigurationError)
+  expect((caught as ConfigurationError).code).toBe(code)
+  return caught as ConfigurationError
+}
+
+/** Everything a logger could print for a value: JSON, and for errors their message and cause chain. */
+export function printable(value: unknown): string {
+  const parts: string[] = []
+  let current: unknown = value
+  for (let depth = 0; depth < 5 && current !== undefined; depth++) {
+    parts.push(JSON.stringify(current) ?? '')
+    if (current instanceof Error) {
+      parts.push(current.message, String(current.stack))
+      current = current.cause
+    } else {
+      current = undefined
+    }
+  }
+  return parts.join('\n')
+}
+
+/** Asserts that no secret (or a long-enough fragment of one) appears in what `value` prints. */
+export function expectNoSecrets(value: unknown, secrets: ReadonlyArray<string | number>): void {
+  const text = printable(value)
+  for (const secret of secrets) {
+    const s = String(secret)
+    // A fragment that long cannot appear by chance; short secrets are checked whole.
+    const probes = s.length > 24 ? [s, s.slice(0, 24), s.slice(-24)] : [s]
+    for (const probe of probes)
+      expect(text.includes(probe), `secret fragment printed: ${probe.length} chars`).toBe(false)
+  }
+}
+
+/** Counts calls into the active backend, to show that inputs over a size cap cost no crypto work. */
+export function countingBackend(): { backend: CryptoBackend; calls: () => number; reset: () => void } {
+  let calls = 0
+  const wrapped = new Proxy(backend, {
+    get(target, property, receiver) {
+      const value = Reflect.get(target, property, receiver) as unknown
+      if (typeof value !== 'function') return value
+      return (...args: unknown[]) => {
+        calls++
+        return (value as (...a: unknown[]) => unknown).apply(target, args)
+      }
+    },
+  })
+  return {
+    backend: wrapped,
+    calls: () => calls,
+    reset: () => {
+      calls = 0
+    },
+  }
+}
+
+/** Wraps base64 the way Ruby's `Base64.encode64` does: a newline every 60 characters and one at the end. */
+export function mimeWrap(base64: string, lineEnd = '\n'): string {
+  return (base64.match(/.{1,60}/g) ?? []).join(lineEnd) + lineEnd
+}
+
+/** Inserts spaces, tabs and line breaks through a key string, as keys pasted into config files arrive. */
+export function sprinkleWhitespace(text: string, every = 17): string {
+  const noise = [' ', '\n', '\r\n', '\t', '  ']
+  let out = ' \n'
+  for (let i = 0; i < text.length; i++) {
+    out += text[i]!
+    if (i % every === every - 1) out += noise[Math.floor(i / every) % noise.length]!
+  }
+  return out + '\n '
+}
+
+/** The name of the backend this run uses, for test titles. */
+export const backendName = backend.name
+
+/** The credential strings in a verify() input that must never be echoed back. */
+export function credentialStrings(credentials: unknown): string[] {
+  if (typeof credentials !== 'object' || credentials === null) return []
+  const fields = credentials as Record<string, unknown>
+  return [fields['signature'], fields['sec_key']].filter(
+    (value): value is string => typeof value === 'string' && value.trim().length >= 8,
+  )
+}
+
+/** A strategy as the tests use it. */
+interface Verifiable {
+  verify(credentials: unknown, options?: VerifyOptions): Promise<VerificationResult>
+}
+
+/**
+ * Returns a `verify` that also asserts the result prints none of `secrets` nor the credential it was given,
+ * so every verification in a test file doubles as a no-secret-in-results check.
+ */
+export function checkedVerify(secrets: readonly string[]) {
+  return async (
+    strategy: Verifiable,
+    credentials: unknown,
+    options?: VerifyOptions,
+  ): Promise<VerificationResult> => {
+    const result = await strategy.verify(credentials, options)
+    expectNoSecrets(result, [...secrets, ...credentialStrings(credentials)])
+    return result
+  }
+}

@@ -1,0 +1,166 @@
+import { afterEach, describe, expect, it, vi } from 'vitest'
+
+import {
+  DEFAULT_MAX_AGE_MS,
+  DEFAULT_MAX_FUTURE_MS,
+  checkFreshness,
+  checkWindow,
+  readInstant,
+  resolveNow,
+} from '../src/timestamps.js'
+
+/** 2023-11-14T22:13:20.000Z */
+const T = 1_700_000_000_000
+
+describe('readInstant', () => {
+  it.each([
+    ['2023-11-14T22:13:20.000Z', T],
+    ['2023-11-14T22:13:20Z', T],
+    ['2023-11-14T22:13:20z', T],
+    ['2023-11-14T22:13:20.123Z', T + 123],
+    ['2023-11-14T22:13:20.1Z', T + 100],
+    ['2023-11-14T22:13:20.123456Z', T + 123],
+    ['2023-11-14T22:13:20.999999999Z', T + 999],
+    ['2023-11-14T22:13:20,5Z', T + 500],
+    ['2023-11-14T22:13:20.123456+00:00', T + 123],
+    ['2023-11-14T22:13:20+0000', T],
+    ['2023-11-14T22:13:20.000+0000', T],
+    ['2023-11-14T23:13:20+01:00', T],
+    ['2023-11-14T23:13:20+01', T],
+    ['2023-11-15T03:43:20+05:30', T],
+    ['2023-11-14T14:13:20-0800', T],
+    ['2023-11-14 22:13:20 +0000', T],
+    ['2023-11-14 22:13:20 UTC', T],
+    ['2023-11-14 23:13:20 +0100', T],
+    ['2024-02-29T00:00:00Z', Date.UTC(2024, 1, 29)],
+    ['1970-01-01T00:00:00Z', 0],
+  ])('reads %j as a zoned instant', (timestamp, ms) => {
+    expect(readInstant(timestamp)).toEqual({ ms, naive: false })
+  })
+
+  it.each([
+    ['2023-11-14T22:13:20.123456', T + 123],
+    ['2023-11-14T22:13:20', T],
+    ['2023-11-14 22:13:20', T],
+  ])('reads the zone-less %j as UTC and flags it naive', (timestamp, ms) => {
+    expect(readInstant(timestamp)).toEqual({ ms, naive: true })
+  })
+
+  it.each([
+    ['epoch seconds', 1_700_000_000, T],
+    ['epoch milliseconds', T, T],
+    ['fractional seconds', 1_700_000_000.5, T + 500],
+    ['zero', 0, 0],
+    ['the last value read as seconds', 99_999_999_999, 99_999_999_999_000],
+    ['the first value read as milliseconds', 1e11, 1e11],
+  ])('reads %s given as a number', (_, value, ms) => {
+    expect(readInstant(value)).toEqual({ ms, naive: false })
+  })
+
+  it.each([
+    ['epoch seconds', '1700000000', T],
+    ['epoch milliseconds', '1700000000000', T],
+    ['fractional seconds', '1700000000.25', T + 250],
+    ['a 16-digit value', '1700000000000000', 1_700_000_000_000_000],
+  ])('reads %s given as a digit string', (_, value, ms) => {
+    expect(readInstant(value)).toEqual({ ms, naive: false })
+  })
+
+  it.each([
+    'not a time',
+    '',
+    '2023-02-29T00:00:00Z',
+    '2023-02-30T10:00:00Z',
+    '2023-13-01T00:00:00Z',
+    '2023-11-14T24:00:00Z',
+    '2023-11-14T22:60:00Z',
+    '2023-11-14T22:13:60Z',
+    '2023-11-14T22:13:20+24:00',
+    '2023-11-14T22:13:20+01:60',
+    '2023-11-14T22:13:20.1234567890Z',
+    '2023-11-14',
+    '22:13:20',
+    '2023-11-14T22:13:20 Z garbage',
+    '-1700000000',
+    '1e12',
+    '17000000000000000',
+    ' 1700000000',
+    'Tue, 14 Nov 2023 22:13:20 GMT',
+  ])('does not read %j as an instant', (timestamp) => {
+    expect(readInstant(timestamp)).toEqual({ ms: null, naive: false })
+  })
+
+  it.each([
+    ['a negative number', -1],
+    ['NaN', Number.NaN],
+    ['Infinity', Number.POSITIVE_INFINITY],
+  ])('does not read %s as an instant', (_, value) => {
+    expect(readInstant(value).ms).toBeNull()
+  })
+})
+
+describe('checkWindow', () => {
+  it('includes both ends of the window', () => {
+    expect(checkWindow(T, T + 1000, 1000, 1000)).toBeNull()
+    expect(checkWindow(T, T - 1000, 1000, 1000)).toBeNull()
+    expect(checkWindow(T, T, 0, 0)).toBeNull()
+  })
+
+  it('names the side a timestamp falls off', () => {
+    expect(checkWindow(T, T + 1001, 1000, 1000)).toBe('timestamp_expired')
+    expect(checkWindow(T, T - 1001, 1000, 1000)).toBe('timestamp_in_future')
+  })
+})
+
+describe('resolveNow', () => {
+  afterEach(() => {
+    vi.useRealTimers()
+  })
+
+  it('takes a number, a Date or a clock function', () => {
+    expect(resolveNow(T)).toBe(T)
+    expect(resolveNow(new Date(T))).toBe(T)
+    expect(resolveNow(() => T + 1)).toBe(T + 1)
+  })
+
+  it('defaults to Date.now()', () => {
+    vi.useFakeTimers({ toFake: ['Date'] })
+    vi.setSystemTime(T + 42)
+    expect(resolveNow(undefined)).toBe(T + 42)
+  })
+})
+
+describe('checkFreshness', () => {
+  it('defaults to five minutes each way', () => {
+    expect([DEFAULT_MAX_AGE_MS, DEFAULT_MAX_FUTURE_MS]).toEqual([300_000, 300_000])
+    const instant = { ms: T, naive: false }
+    expect(checkFreshness(instant, { now: T + 300_000 })).toEqual({ ok: true })
+    expect(checkFreshness(instant, { now: T - 300_000 })).toEqual({ ok: true })
+    expect(checkFreshness(instant, { now: T + 300_001 })).toMatchObject({
+      ok: false,
+      reason: 'timestamp_expired',
+    })
+    expect(checkFreshness(instant, { now: T - 300_001 })).toMatchObject({
+      ok: false,
+      reason: 'timestamp_in_future',
+    })
+  })
+
+  it('uses the given window sizes', () => {
+    const instant = { ms: T, naive: false }
+    expect(checkFreshness(instant, { now: T + 2000, maxAgeMs: 1000 })).toMatchObject({
+      reason: 'timestamp_expired',
+    })
+    expect(checkFreshness(instant, { now: T - 2000, maxFutureMs: 1000 })).toMatchObject({
+      reason: 'timestamp_in_future',
+    })
+    expect(checkFreshness(instant, { now: T + 2000, maxAgeMs: 3000 })).toEqual({ ok: true })
+  })
+
+  it('refuses a timestamp that is not an instant as malformed_credentials', () => {
+    expect(checkFreshness({ ms: null, naive: false }, { now: T })).toMatchObject({
+      ok: false,
+      reason: 'malformed_credentials',
+    })
+  })
+})
