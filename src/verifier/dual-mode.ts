@@ -42,7 +42,9 @@ export interface PartnerConfig {
 }
 
 /** Looks a partner up, for platforms that serve several partner ids (keys may come from a secret store). */
-export type PartnerResolver = (partnerId: string) => PartnerConfig | undefined | Promise<PartnerConfig | undefined>
+export type PartnerResolver = (
+  partnerId: string,
+) => PartnerConfig | undefined | Promise<PartnerConfig | undefined>
 
 /** Options of {@link DualModeVerifier}. */
 export interface DualModeVerifierOptions {
@@ -170,11 +172,23 @@ export class DualModeVerifier {
       throw new ConfigurationError('invalid_options', 'DualModeVerifier needs options')
     }
     const known = new Set([
-      'partnerId', 'signature', 'secKey', 'partners', 'policy', 'freshness', 'replay', 'replayFailure',
-      'replayTtlMs', 'upgradeStore', 'audit', 'onAuditError', 'now',
+      'partnerId',
+      'signature',
+      'secKey',
+      'partners',
+      'policy',
+      'freshness',
+      'replay',
+      'replayFailure',
+      'replayTtlMs',
+      'upgradeStore',
+      'audit',
+      'onAuditError',
+      'now',
     ])
     const unknown = Object.keys(options).filter((key) => !known.has(key))
-    if (unknown.length > 0) throw new ConfigurationError('invalid_options', `unknown option ${unknown.join(', ')}`)
+    if (unknown.length > 0)
+      throw new ConfigurationError('invalid_options', `unknown option ${unknown.join(', ')}`)
 
     this.#policy = resolvePolicy(options.policy)
     const freshness = parseOptions(freshnessSchema, options.freshness ?? {}, 'freshness')
@@ -186,9 +200,13 @@ export class DualModeVerifier {
             maxFutureMs: freshness.maxFutureMs ?? DEFAULT_MAX_FUTURE_MS,
           }
 
-    const single = options.signature !== undefined || options.secKey !== undefined || options.partnerId !== undefined
+    const single =
+      options.signature !== undefined || options.secKey !== undefined || options.partnerId !== undefined
     if (single && options.partners !== undefined) {
-      throw new ConfigurationError('invalid_options', 'give either partnerId/signature/secKey or partners, not both')
+      throw new ConfigurationError(
+        'invalid_options',
+        'give either partnerId/signature/secKey or partners, not both',
+      )
     }
     if (single) {
       const id = options.partnerId ?? options.signature?.partnerId ?? options.secKey?.partnerId
@@ -206,7 +224,10 @@ export class DualModeVerifier {
     }
 
     if (options.replay !== undefined && typeof options.replay?.remember !== 'function') {
-      throw new ConfigurationError('invalid_options', 'replay must have a remember(key, fingerprint, ttlMs) method')
+      throw new ConfigurationError(
+        'invalid_options',
+        'replay must have a remember(key, fingerprint, ttlMs) method',
+      )
     }
     this.#replay = options.replay
     this.#replayFailure = options.replayFailure ?? 'reject'
@@ -225,7 +246,10 @@ export class DualModeVerifier {
     this.#sinks = normalizeSinks(options.audit)
     for (const sink of this.#sinks) {
       if (typeof sink !== 'function' && typeof sink?.write !== 'function') {
-        throw new ConfigurationError('invalid_options', 'each audit sink must be a function or have a write method')
+        throw new ConfigurationError(
+          'invalid_options',
+          'each audit sink must be a function or have a write method',
+        )
       }
     }
     const onAuditError = options.onAuditError
@@ -263,7 +287,10 @@ export class DualModeVerifier {
         body = read.body
         const detected = detect(body, request?.headers)
         if ('reason' in detected) {
-          decision = reject(failure(null, detected.reason, detected.message, partnerText(detected.partnerId)), null)
+          decision = reject(
+            failure(null, detected.reason, detected.message, partnerText(detected.partnerId)),
+            null,
+          )
         } else {
           claim = detected
           decision = await this.#decide(claim, body, request, nowMs)
@@ -271,7 +298,10 @@ export class DualModeVerifier {
       }
     } catch {
       // Defence in depth: nothing a request carries may turn into an exception for the caller.
-      decision = reject(failure(claim?.scheme ?? null, 'malformed_credentials', 'the request could not be verified', null), null)
+      decision = reject(
+        failure(claim?.scheme ?? null, 'malformed_credentials', 'the request could not be verified', null),
+        null,
+      )
     }
     if (this.#sinks.length > 0) this.#audit(decision, claim, body, context, nowMs)
     return decision.result
@@ -284,20 +314,41 @@ export class DualModeVerifier {
     return result
   }
 
-  async #decide(claim: Claim, body: Record<string, unknown> | undefined, request: VerifyRequest, nowMs: number): Promise<Decision> {
+  async #decide(
+    claim: Claim,
+    body: Record<string, unknown> | undefined,
+    request: VerifyRequest,
+    nowMs: number,
+  ): Promise<Decision> {
     const claimedId = partnerText(claim.partnerId)
-    if (claim.partnerId !== undefined && claim.partnerId !== null && claim.partnerId !== '' && claimedId === null) {
-      return reject(failure(claim.scheme, 'malformed_credentials', 'partner id must be a string or a number', null), claim.transport)
+    if (
+      claim.partnerId !== undefined &&
+      claim.partnerId !== null &&
+      claim.partnerId !== '' &&
+      claimedId === null
+    ) {
+      return reject(
+        failure(claim.scheme, 'malformed_credentials', 'partner id must be a string or a number', null),
+        claim.transport,
+      )
     }
     let partner = this.#partner(claimedId)
     if (partner instanceof Promise) partner = await partner
     if (partner === undefined) {
-      return reject(failure(claim.scheme, 'unknown_partner', 'this partner is not configured here', claimedId), claim.transport)
+      return reject(
+        failure(claim.scheme, 'unknown_partner', 'this partner is not configured here', claimedId),
+        claim.transport,
+      )
     }
     const strategy = claim.scheme === 'signature' ? partner.signature : partner.secKey
     if (strategy === undefined) {
       return reject(
-        failure(claim.scheme, 'scheme_not_allowed', `the ${claim.scheme} scheme is not configured for this partner`, partner.id),
+        failure(
+          claim.scheme,
+          'scheme_not_allowed',
+          `the ${claim.scheme} scheme is not configured for this partner`,
+          partner.id,
+        ),
         claim.transport,
       )
     }
@@ -313,7 +364,10 @@ export class DualModeVerifier {
         const known = await this.#isUpgraded(partner.id)
         if (known === null) {
           if (this.#replayFailure === 'reject' && !observe) {
-            return reject(failure('sec_key', 'replay_check_failed', 'the upgrade store could not be reached', partner.id), claim.transport)
+            return reject(
+              failure('sec_key', 'replay_check_failed', 'the upgrade store could not be reached', partner.id),
+              claim.transport,
+            )
           }
           warnings.push(observe ? 'would_reject:replay_check_failed' : 'replay_unchecked')
         }
@@ -321,7 +375,8 @@ export class DualModeVerifier {
       }
       const refusal = legacyRefusal(policy, nowMs, upgraded)
       if (refusal !== null) {
-        if (!observe) return reject(failure('sec_key', 'scheme_not_allowed', refusal, partner.id), claim.transport)
+        if (!observe)
+          return reject(failure('sec_key', 'scheme_not_allowed', refusal, partner.id), claim.transport)
         wouldReject = 'scheme_not_allowed'
         warnings.push('would_reject:scheme_not_allowed')
       }
@@ -331,7 +386,8 @@ export class DualModeVerifier {
 
     // Crypto: always enforced, whatever the mode.
     const fast = (strategy as Partial<VerifiesNow>)[VERIFY_NOW]
-    let verified = fast !== undefined ? fast.call(strategy, claim.credentials) : strategy.verify(claim.credentials)
+    let verified =
+      fast !== undefined ? fast.call(strategy, claim.credentials) : strategy.verify(claim.credentials)
     if (verified instanceof Promise) verified = await verified
     if (!verified.ok) return reject({ ...verified, partnerId: partner.id }, claim.transport)
     for (const warning of verified.warnings) warnings.push(warning)
@@ -341,7 +397,12 @@ export class DualModeVerifier {
       const reason =
         verified.issuedAt === null
           ? 'malformed_credentials'
-          : checkWindow(verified.issuedAt.getTime(), nowMs, this.#freshness.maxAgeMs, this.#freshness.maxFutureMs)
+          : checkWindow(
+              verified.issuedAt.getTime(),
+              nowMs,
+              this.#freshness.maxAgeMs,
+              this.#freshness.maxFutureMs,
+            )
       if (reason !== null) {
         const message =
           reason === 'malformed_credentials'
@@ -366,14 +427,19 @@ export class DualModeVerifier {
         wouldReject ??= 'replayed'
         warnings.push('would_reject:replayed')
       } else if (outcome === 'unfingerprintable') {
-        // Fail closed whatever replayFailure says: padding a captured credential's body must not skip the check.
+        // Fail closed whatever replayFailure says: padding a captured credential's body must not skip it.
         const message = 'the body could not be fingerprinted for the replay check'
-        if (!observe) return reject(failure(claim.scheme, 'replay_check_failed', message, partner.id), claim.transport)
+        if (!observe) {
+          return reject(failure(claim.scheme, 'replay_check_failed', message, partner.id), claim.transport)
+        }
         wouldReject ??= 'replay_check_failed'
         warnings.push('would_reject:replay_check_failed')
       } else if (outcome === 'error') {
         if (this.#replayFailure === 'reject' && !observe) {
-          return reject(failure(claim.scheme, 'replay_check_failed', 'the replay store could not be reached', partner.id), claim.transport)
+          return reject(
+            failure(claim.scheme, 'replay_check_failed', 'the replay store could not be reached', partner.id),
+            claim.transport,
+          )
         }
         if (observe && this.#replayFailure === 'reject') {
           wouldReject ??= 'replay_check_failed'
@@ -382,7 +448,13 @@ export class DualModeVerifier {
       }
     }
 
-    if (claim.scheme === 'signature' && this.#upgrades !== undefined && policy.stickyUpgrade) {
+    // Only a request that passed every check upgrades a partner; one observe mode merely let through does not.
+    if (
+      claim.scheme === 'signature' &&
+      wouldReject === null &&
+      this.#upgrades !== undefined &&
+      policy.stickyUpgrade
+    ) {
       this.#markUpgraded(partner.id)
     }
 
@@ -398,7 +470,12 @@ export class DualModeVerifier {
       duplicate,
       warnings,
     }
-    return { result, outcome: wouldReject === null ? 'accepted' : 'would_reject', wouldReject, transport: claim.transport }
+    return {
+      result,
+      outcome: wouldReject === null ? 'accepted' : 'would_reject',
+      wouldReject,
+      transport: claim.transport,
+    }
   }
 
   #partner(claimedId: string | null): ResolvedPartner | undefined | Promise<ResolvedPartner | undefined> {
@@ -419,10 +496,15 @@ export class DualModeVerifier {
     try {
       const config = await this.#resolver!(claimedId)
       if (config === undefined || config === null) return undefined
+      // Replays, upgrades and audit events belong to the partner the keys are for, whichever spelling of
+      // its id the request used ("85" for "085"): keyed by the claimed spelling, a replay passes as "new".
+      const strategy = config.signature ?? config.secKey
+      const id = typeof strategy?.partnerId === 'string' ? strategy.partnerId : claimedId
+      if (!samePartner(claimedId, id)) return undefined
       // Resolvers usually return cached configs: resolve each config object once.
       let partner = this.#resolved.get(config)
-      if (partner === undefined || partner.id !== claimedId) {
-        partner = resolvePartner(claimedId, config, this.#policy, `partner ${claimedId}`)
+      if (partner === undefined || partner.id !== id) {
+        partner = resolvePartner(id, config, this.#policy, `partner ${claimedId}`)
         this.#resolved.set(config, partner)
       }
       return partner
@@ -468,8 +550,10 @@ export class DualModeVerifier {
       return 'unfingerprintable'
     }
     try {
-      const ttl = this.#freshness === false ? this.#replayTtlMs : this.#freshness.maxAgeMs + this.#freshness.maxFutureMs
-      const outcome = await this.#replay!.remember(`${claim.scheme}:${partnerId}:${credentialHash}`, fingerprint, ttl)
+      const ttl =
+        this.#freshness === false ? this.#replayTtlMs : this.#freshness.maxAgeMs + this.#freshness.maxFutureMs
+      const key = `${claim.scheme}:${partnerId}:${credentialHash}`
+      const outcome = await this.#replay!.remember(key, fingerprint, ttl)
       // Any other answer is a broken store: treating it as 'new' would switch replay protection off silently.
       return outcome === 'new' || outcome === 'duplicate' || outcome === 'conflict' ? outcome : 'error'
     } catch {
@@ -513,7 +597,12 @@ function reject(result: VerificationFailure, transport: Transport | null): Decis
   return { result, outcome: 'rejected', wouldReject: null, transport }
 }
 
-function resolvePartner(id: string, config: PartnerConfig, base: ResolvedPolicy, what: string): ResolvedPartner {
+function resolvePartner(
+  id: string,
+  config: PartnerConfig,
+  base: ResolvedPolicy,
+  what: string,
+): ResolvedPartner {
   if (typeof config !== 'object' || config === null) {
     throw new ConfigurationError('invalid_options', `${what} must be an object`)
   }
@@ -526,17 +615,38 @@ function resolvePartner(id: string, config: PartnerConfig, base: ResolvedPolicy,
   if (signature === undefined && secKey === undefined) {
     throw new ConfigurationError('missing_key', `${what}: give a signature or secKey strategy`)
   }
-  return { id, signature, secKey, policy: config.policy === undefined ? base : resolvePolicy(config.policy, base, `${what}.policy`) }
+  return {
+    id,
+    signature,
+    secKey,
+    policy: config.policy === undefined ? base : resolvePolicy(config.policy, base, `${what}.policy`),
+  }
 }
 
-function checkStrategy(strategy: AuthStrategy<unknown> | undefined, scheme: Scheme, id: string, what: string): void {
+function checkStrategy(
+  strategy: AuthStrategy<unknown> | undefined,
+  scheme: Scheme,
+  id: string,
+  what: string,
+): void {
   if (strategy === undefined) return
-  if (typeof strategy !== 'object' || strategy === null || typeof strategy.verify !== 'function' || strategy.scheme !== scheme) {
+  if (
+    typeof strategy !== 'object' ||
+    strategy === null ||
+    typeof strategy.verify !== 'function' ||
+    strategy.scheme !== scheme
+  ) {
     const expected = scheme === 'signature' ? 'a SignatureAuth' : 'a LegacySecKeyAuth'
-    throw new ConfigurationError('invalid_options', `${what}: ${scheme === 'signature' ? 'signature' : 'secKey'} must be ${expected}`)
+    throw new ConfigurationError(
+      'invalid_options',
+      `${what}: ${scheme === 'signature' ? 'signature' : 'secKey'} must be ${expected}`,
+    )
   }
   if (!samePartner(strategy.partnerId, id)) {
-    throw new ConfigurationError('invalid_partner_id', `${what}: the ${scheme} strategy is for another partner id`)
+    throw new ConfigurationError(
+      'invalid_partner_id',
+      `${what}: the ${scheme} strategy is for another partner id`,
+    )
   }
 }
 
@@ -586,8 +696,11 @@ function readBody(request: VerifyRequest): BodyRead {
 export function canonicalJson(value: unknown, omit?: ReadonlySet<string>, depth = 0): string {
   if (depth > 256) throw new RangeError('body is nested too deeply')
   if (value === null || typeof value !== 'object') return JSON.stringify(value) ?? 'null'
-  if (Array.isArray(value)) return `[${value.map((item) => canonicalJson(item, undefined, depth + 1)).join(',')}]`
-  const keys = Object.keys(value).filter((key) => omit === undefined || !omit.has(key)).sort()
+  if (Array.isArray(value))
+    return `[${value.map((item) => canonicalJson(item, undefined, depth + 1)).join(',')}]`
+  const keys = Object.keys(value)
+    .filter((key) => omit === undefined || !omit.has(key))
+    .sort()
   const record = value as Record<string, unknown>
   return `{${keys.map((key) => `${JSON.stringify(key)}:${canonicalJson(record[key], undefined, depth + 1)}`).join(',')}}`
 }

@@ -1,0 +1,358 @@
+import { createReadStream, mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { createInterface } from 'node:readline'
+
+import { afterAll, describe, expect, it } from 'vitest'
+
+import { jsonlAuditSink, LegacyUsageTracker, summarizeAudit, type AuditEvent } from '../../src/index.js'
+import { NOW, PARTNER, dualVerifier, secKeyBody, signatureBody } from '../verifier/helpers.js'
+
+const MINUTE = 60_000
+const at = (minute: number) => new Date(NOW + minute * MINUTE).toISOString()
+const dir = mkdtempSync(join(tmpdir(), 'smileid-report-'))
+afterAll(() => rmSync(dir, { recursive: true, force: true }))
+
+function event(overrides: Partial<AuditEvent>): AuditEvent {
+  return {
+    time: at(0),
+    direction: 'incoming',
+    partnerId: PARTNER,
+    scheme: 'signature',
+    outcome: 'accepted',
+    reason: null,
+    keyId: 'hmac:0000000000000000',
+    transport: 'body',
+    warnings: [],
+    route: null,
+    sourceIp: null,
+    source_sdk: null,
+    source_sdk_version: null,
+    ...overrides,
+  }
+}
+
+function repeat(count: number, build: (i: number) => AuditEvent): AuditEvent[] {
+  return Array.from({ length: count }, (_, i) => build(i))
+}
+
+/** A deterministic shuffle, so that no count depends on the order of the log. */
+function shuffle<T>(items: T[], seed = 7): T[] {
+  const out = [...items]
+  let state = seed
+  for (let i = out.length - 1; i > 0; i--) {
+    state = (state * 1_103_515_245 + 12_345) % 2_147_483_648
+    const j = state % (i + 1)
+    ;[out[i], out[j]] = [out[j]!, out[i]!]
+  }
+  return out
+}
+
+/**
+ * The generated log. Minutes 0–99 hold every legacy use; from minute 100 on, only signature and refused
+ * legacy requests, so a report `since` minute 100 is legacy-free.
+ *
+ * Partner 085: 40 signature accepted + 5 signature would_reject + 2 outgoing signature = 47 signature;
+ *   sec_key accepted: javascript 1.3.0 ×6, python 1.0.2 ×3, no SDK ×1; sec_key would_reject: python 1.0.2 ×2
+ *   = 12 sec_key, the last at minute 90; rejected: 4 sec_key (minute 120, after the last legacy use),
+ *   3 signature, 2 with no scheme = 9. Total 68.
+ * Partner 200: 10 signature accepted, 3 sec_key rejected. Total 13, legacy-free.
+ * No partner: 4 rejected missing_credentials.
+ */
+function generatedLog(): AuditEvent[] {
+  return shuffle([
+    ...repeat(40, (i) => event({ time: at(i * 5) })),
+    ...repeat(5, (i) => event({ time: at(100 + i), outcome: 'would_reject', reason: 'timestamp_expired' })),
+    ...repeat(2, (i) => event({ time: at(150 + i), direction: 'outgoing', transport: null })),
+    ...repeat(6, (i) =>
+      event({
+        time: at(10 + i),
+        scheme: 'sec_key',
+        source_sdk: 'javascript',
+        source_sdk_version: '1.3.0',
+        warnings: ['legacy_scheme'],
+      }),
+    ),
+    ...repeat(3, (i) =>
+      event({ time: at(20 + i), scheme: 'sec_key', source_sdk: 'python', source_sdk_version: '1.0.2' }),
+    ),
+    event({ time: at(90), scheme: 'sec_key' }),
+    ...repeat(2, (i) =>
+      event({
+        time: at(30 + i),
+        scheme: 'sec_key',
+        outcome: 'would_reject',
+        reason: 'scheme_not_allowed',
+        source_sdk: 'python',
+        source_sdk_version: '1.0.2',
+      }),
+    ),
+    ...repeat(4, () =>
+      event({
+        time: at(120),
+        scheme: 'sec_key',
+        outcome: 'rejected',
+        reason: 'scheme_not_allowed',
+        keyId: null,
+        source_sdk: 'php',
+      }),
+    ),
+    ...repeat(3, (i) =>
+      event({ time: at(40 + i * 50), outcome: 'rejected', reason: 'invalid_signature', keyId: null }),
+    ),
+    ...repeat(2, (i) =>
+      event({
+        time: at(60 + i * 60),
+        scheme: null,
+        outcome: 'rejected',
+        reason: 'missing_credentials',
+        keyId: null,
+      }),
+    ),
+    ...repeat(10, (i) => event({ time: at(i * 20), partnerId: '200' })),
+    ...repeat(3, (i) =>
+      event({
+        time: at(5 + i * 50),
+        partnerId: '200',
+        scheme: 'sec_key',
+        outcome: 'rejected',
+        reason: 'scheme_not_allowed',
+      }),
+    ),
+    ...repeat(4, (i) =>
+      event({
+        time: at(i * 70),
+        partnerId: null,
+        scheme: null,
+        outcome: 'rejected',
+        reason: 'missing_credentials',
+        transport: null,
+      }),
+    ),
+  ])
+}
+
+const GENERATED_AT = new Date(NOW + 1000 * MINUTE)
+
+const FULL_REPORT = {
+  generatedAt: GENERATED_AT.toISOString(),
+  partners: [
+    {
+      partnerId: '(none)',
+      total: 4,
+      byScheme: { signature: 0, sec_key: 0 },
+      rejected: 4,
+      lastLegacyAt: null,
+      legacySdks: [],
+    },
+    {
+      partnerId: PARTNER,
+      total: 68,
+      byScheme: { signature: 47, sec_key: 12 },
+      rejected: 9,
+      lastLegacyAt: at(90),
+      legacySdks: [
+        { sdk: 'javascript', version: '1.3.0', count: 6 },
+        { sdk: 'python', version: '1.0.2', count: 5 },
+        { sdk: 'unknown', version: 'unknown', count: 1 },
+      ],
+    },
+    {
+      partnerId: '200',
+      total: 13,
+      byScheme: { signature: 10, sec_key: 0 },
+      rejected: 3,
+      lastLegacyAt: null,
+      legacySdks: [],
+    },
+  ],
+  readiness: {
+    legacyFree: false,
+    lastLegacyAt: at(90),
+    blockers: [expect.stringMatching(/^partner 085: 12 legacy sec_key request/) as string],
+  },
+}
+
+async function* asAsync<T>(items: Iterable<T>): AsyncGenerator<T> {
+  for (const item of items) {
+    await Promise.resolve()
+    yield item
+  }
+}
+
+describe('summarizeAudit', () => {
+  it('counts a generated log exactly (array input)', async () => {
+    const log = generatedLog()
+    expect(log).toHaveLength(68 + 13 + 4)
+    expect(await summarizeAudit(log, { now: GENERATED_AT })).toEqual(FULL_REPORT)
+  })
+
+  it('gives the same report from an async iterable and from any iterable', async () => {
+    expect(await summarizeAudit(asAsync(generatedLog()), { now: GENERATED_AT })).toEqual(FULL_REPORT)
+    expect(await summarizeAudit(new Set(generatedLog()), { now: GENERATED_AT })).toEqual(FULL_REPORT)
+  })
+
+  it('names the SDK versions in the blocker line', async () => {
+    const report = await summarizeAudit(generatedLog(), { now: GENERATED_AT })
+    const blocker = report.readiness.blockers[0]!
+    expect(blocker).toContain('javascript 1.3.0 (6)')
+    expect(blocker).toContain('python 1.0.2 (5)')
+    expect(blocker).toContain(at(90))
+  })
+
+  it('since: ignores earlier events, and the log from minute 100 on is legacy-free', async () => {
+    const report = await summarizeAudit(generatedLog(), {
+      since: new Date(NOW + 100 * MINUTE),
+      now: GENERATED_AT,
+    })
+    expect(report).toEqual({
+      generatedAt: GENERATED_AT.toISOString(),
+      partners: [
+        // Minutes 140 and 210 of the four no-partner events.
+        {
+          partnerId: '(none)',
+          total: 2,
+          byScheme: { signature: 0, sec_key: 0 },
+          rejected: 2,
+          lastLegacyAt: null,
+          legacySdks: [],
+        },
+        {
+          partnerId: PARTNER,
+          // Accepted signatures at minutes 100..195 (20), 5 would_reject, 2 outgoing; rejected: the 4 refused
+          // sec_key (minute 120), the invalid signature at minute 140 and the missing credential at minute 120.
+          total: 20 + 5 + 2 + 4 + 1 + 1,
+          byScheme: { signature: 20 + 5 + 2, sec_key: 0 },
+          rejected: 4 + 1 + 1,
+          lastLegacyAt: null,
+          legacySdks: [],
+        },
+        // Signature at minutes 100..180 (5 events) and the refused sec_key at minute 105.
+        {
+          partnerId: '200',
+          total: 6,
+          byScheme: { signature: 5, sec_key: 0 },
+          rejected: 1,
+          lastLegacyAt: null,
+          legacySdks: [],
+        },
+      ],
+      readiness: { legacyFree: true, lastLegacyAt: null, blockers: [] },
+    })
+  })
+
+  it('since: an instant exactly at an event keeps that event', async () => {
+    const log = [event({ time: at(10), scheme: 'sec_key' }), event({ time: at(9), scheme: 'sec_key' })]
+    const report = await summarizeAudit(log, { since: new Date(NOW + 10 * MINUTE) })
+    expect(report.partners[0]!.byScheme.sec_key).toBe(1)
+  })
+
+  it('counts would_reject as accepted per scheme and every rejection once', async () => {
+    const report = await summarizeAudit([
+      event({ scheme: 'sec_key', outcome: 'would_reject', reason: 'scheme_not_allowed' }),
+      event({ scheme: 'signature', outcome: 'would_reject', reason: 'replayed' }),
+      event({ scheme: 'sec_key', outcome: 'rejected', reason: 'invalid_sec_key' }),
+      event({ scheme: 'signature', outcome: 'rejected', reason: 'invalid_signature' }),
+      event({ scheme: null, outcome: 'rejected', reason: 'malformed_credentials' }),
+    ])
+    expect(report.partners).toEqual([
+      {
+        partnerId: PARTNER,
+        total: 5,
+        byScheme: { signature: 1, sec_key: 1 },
+        rejected: 3,
+        lastLegacyAt: at(0),
+        legacySdks: [{ sdk: 'unknown', version: 'unknown', count: 1 }],
+      },
+    ])
+    expect(report.readiness.legacyFree).toBe(false)
+  })
+
+  it('refused legacy requests alone do not block readiness', async () => {
+    const report = await summarizeAudit([
+      event({ scheme: 'signature' }),
+      event({ scheme: 'sec_key', outcome: 'rejected', reason: 'scheme_not_allowed' }),
+    ])
+    expect(report.readiness).toEqual({ legacyFree: true, lastLegacyAt: null, blockers: [] })
+  })
+
+  it('reports an empty log as legacy-free', async () => {
+    const now = new Date(NOW)
+    expect(await summarizeAudit([], { now })).toEqual({
+      generatedAt: now.toISOString(),
+      partners: [],
+      readiness: { legacyFree: true, lastLegacyAt: null, blockers: [] },
+    })
+  })
+
+  it('takes the latest legacy time, whatever the order of the log', async () => {
+    const report = await summarizeAudit([
+      event({ time: at(50), scheme: 'sec_key', partnerId: '1' }),
+      event({ time: at(70), scheme: 'sec_key', partnerId: '2' }),
+      event({ time: at(60), scheme: 'sec_key', partnerId: '1' }),
+      event({ time: at(10), scheme: 'sec_key', partnerId: '2' }),
+    ])
+    expect(report.partners.map((p) => [p.partnerId, p.lastLegacyAt])).toEqual([
+      ['1', at(60)],
+      ['2', at(70)],
+    ])
+    expect(report.readiness.lastLegacyAt).toBe(at(70))
+    expect(report.readiness.blockers).toHaveLength(2)
+  })
+
+  it('ignores events without a readable time', async () => {
+    const report = await summarizeAudit([
+      event({}),
+      event({ time: 'yesterday' }),
+      { nonsense: true } as unknown as AuditEvent,
+    ])
+    expect(report.partners).toHaveLength(1)
+    expect(report.partners[0]!.total).toBe(1)
+  })
+
+  it('summarises a JSONL audit file written by a verifier, read back line by line', async () => {
+    const path = join(dir, 'audit.jsonl')
+    const sink = jsonlAuditSink(path)
+    const tracker = new LegacyUsageTracker()
+    const verifier = dualVerifier({ audit: [sink, tracker], policy: { legacy: 'warn' } })
+    for (let i = 0; i < 4; i++)
+      await verifier.verify({ body: await signatureBody({ timestamp: new Date(NOW + i) }) })
+    for (let i = 0; i < 3; i++) {
+      await verifier.verify({
+        body: await secKeyBody({
+          timestamp: NOW - i,
+          fields: { source_sdk: 'java', source_sdk_version: '1.0.1' },
+        }),
+      })
+    }
+    await verifier.verify({ body: await signatureBody({ apiKey: 'wrong' }) })
+    await sink.close()
+
+    async function* lines(): AsyncGenerator<AuditEvent> {
+      for await (const line of createInterface({ input: createReadStream(path) }))
+        yield JSON.parse(line) as AuditEvent
+    }
+    const report = await summarizeAudit(lines(), { now: GENERATED_AT })
+    expect(report.partners).toEqual([
+      {
+        partnerId: PARTNER,
+        total: 8,
+        byScheme: { signature: 4, sec_key: 3 },
+        rejected: 1,
+        lastLegacyAt: new Date(NOW).toISOString(),
+        legacySdks: [{ sdk: 'java', version: '1.0.1', count: 3 }],
+      },
+    ])
+    // The in-memory tracker saw the same events.
+    expect(tracker.report(GENERATED_AT)).toEqual(report)
+  })
+})
+
+describe('LegacyUsageTracker.report()', () => {
+  it('equals summarizeAudit over the same events', async () => {
+    const tracker = new LegacyUsageTracker()
+    for (const e of generatedLog()) tracker.write(e)
+    expect(tracker.report(GENERATED_AT)).toEqual(FULL_REPORT)
+    expect(tracker.report(GENERATED_AT)).toEqual(await summarizeAudit(generatedLog(), { now: GENERATED_AT }))
+  })
+})

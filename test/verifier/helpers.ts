@@ -1,0 +1,213 @@
+/**
+ * Fixtures shared by the verifier and audit tests: the vector keys, strategies in both roles, bodies
+ * signed the way Smile signs callbacks, a controllable clock, a recording audit sink, and assertions that
+ * check the reason code and the scheme together.
+ *
+ * @module
+ */
+import { expect } from 'vitest'
+
+import {
+  ConfigurationError,
+  DualModeVerifier,
+  LegacySecKeyAuth,
+  SignatureAuth,
+  type AuditEvent,
+  type DualModeVerifierOptions,
+  type FailureReason,
+  type Scheme,
+  type VerificationFailure,
+  type VerificationResult,
+  type VerificationSuccess,
+} from '../../src/index.js'
+import { keyText, signatureVectors } from '../support/vectors.js'
+
+/** The partner id of the vectors, as the portal spells it. */
+export const PARTNER = '085'
+/** A second partner id for multi-partner tests. */
+export const OTHER_PARTNER = '200'
+/** The vectors' signature API key. */
+export const API_KEY = signatureVectors().api_key
+/** The second partner's signature API key (made up for these tests). */
+export const OTHER_API_KEY = 'other-partner-signature-key-42'
+/** Smile's side of the sec_key test pair: signs Smile → partner sec_keys. */
+export const PRIVATE_KEY = keyText('test_rsa1024_private_pkcs8.pem')
+/** The partner's "API Key for Sec Key" (base64 of the SPKI PEM, as the portal shows it). */
+export const SEC_KEY_API_KEY = keyText('apikey_b64_spki_pem.txt')
+/** 2023-11-14T22:13:20.000Z, the instant the signature vectors were made at. */
+export const NOW = 1_700_000_000_000
+/** `NOW` as an ISO string. */
+export const NOW_ISO = new Date(NOW).toISOString()
+
+const servers = new Map<string, LegacySecKeyAuth>()
+
+/** The signature strategy of a partner. */
+export function signatureAuth(partnerId = PARTNER, apiKey = API_KEY): SignatureAuth {
+  return new SignatureAuth({ partnerId, apiKey })
+}
+
+/** The partner-role legacy strategy (public key): verifies Smile → partner sec_keys. */
+export function secKeyAuth(partnerId = PARTNER): LegacySecKeyAuth {
+  return new LegacySecKeyAuth({ partnerId, apiKey: SEC_KEY_API_KEY })
+}
+
+/** Smile's server-role legacy strategy (private key): makes the sec_keys a partner receives. */
+export function smileServer(partnerId = PARTNER): LegacySecKeyAuth {
+  let server = servers.get(partnerId)
+  if (server === undefined) {
+    server = new LegacySecKeyAuth({ partnerId, privateKey: PRIVATE_KEY })
+    servers.set(partnerId, server)
+  }
+  return server
+}
+
+/** Options for the body builders. */
+export interface BodyOptions {
+  /** The timestamp to sign (default `NOW`, as ISO for signature and as ms for sec_key). */
+  timestamp?: string | number | Date
+  /** The partner id the credential is made for. Default `PARTNER`. */
+  partnerId?: string
+  /** The API key to sign with (signature only). */
+  apiKey?: string
+  /** Body fields to add; `partner_id` is not added unless given here. */
+  fields?: Record<string, unknown>
+}
+
+/** A callback body carrying a `signature` credential. */
+export async function signatureBody(options: BodyOptions = {}): Promise<Record<string, unknown>> {
+  const auth = signatureAuth(options.partnerId ?? PARTNER, options.apiKey ?? API_KEY)
+  const credentials = await auth.sign({ timestamp: options.timestamp ?? new Date(NOW) })
+  return { job_id: 'job-1', result: { ResultCode: '1012' }, ...options.fields, ...credentials }
+}
+
+/** A callback body carrying a Smile → partner `sec_key` credential. */
+export async function secKeyBody(options: BodyOptions = {}): Promise<Record<string, unknown>> {
+  const credentials = await smileServer(options.partnerId ?? PARTNER).sign({
+    timestamp: options.timestamp ?? NOW,
+  })
+  return { job_id: 'job-1', result: { ResultCode: '1012' }, ...options.fields, ...credentials }
+}
+
+/** A clock the tests move by hand. */
+export interface TestClock {
+  now: () => number
+  set(ms: number): void
+  advance(ms: number): void
+}
+
+/** A clock starting at `start`. */
+export function testClock(start = NOW): TestClock {
+  let current = start
+  return {
+    now: () => current,
+    set: (ms) => {
+      current = ms
+    },
+    advance: (ms) => {
+      current += ms
+    },
+  }
+}
+
+/** A single-partner verifier for `PARTNER` with both strategies and the clock fixed at `NOW`. */
+export function dualVerifier(options: DualModeVerifierOptions = {}): DualModeVerifier {
+  const single = options.partners === undefined
+  return new DualModeVerifier({
+    ...(single ? { signature: signatureAuth(), secKey: secKeyAuth() } : {}),
+    now: () => NOW,
+    ...options,
+  })
+}
+
+/** An audit sink that keeps every event. */
+export function recordingSink(): { events: AuditEvent[]; sink: (event: AuditEvent) => void } {
+  const events: AuditEvent[] = []
+  return { events, sink: (event) => void events.push(event) }
+}
+
+/** Asserts an accepted result with `scheme` and narrows to it. */
+export function expectAccepted(result: VerificationResult, scheme: Scheme): VerificationSuccess {
+  if (!result.ok) expect.fail(`expected ${scheme} to be accepted, got ${result.reason}: ${result.message}`)
+  expect(result.scheme).toBe(scheme)
+  expect(result.legacy).toBe(scheme === 'sec_key')
+  return result
+}
+
+/** Asserts a rejection with `reason` for `scheme` (or `null` when no scheme could be told). */
+export function expectRejected(
+  result: VerificationResult,
+  reason: FailureReason,
+  scheme: Scheme | null,
+): VerificationFailure {
+  if (result.ok) expect.fail(`expected ${reason}, got an accepted ${result.scheme} request`)
+  expect(result.reason).toBe(reason)
+  expect(result.scheme).toBe(scheme)
+  expect(typeof result.message).toBe('string')
+  return result
+}
+
+/** Calls `build` and returns the ConfigurationError it must throw, after checking its code. */
+export function expectConfigurationError(
+  build: () => unknown,
+  code: ConfigurationError['code'],
+): ConfigurationError {
+  let caught: unknown
+  try {
+    build()
+  } catch (error) {
+    caught = error
+  }
+  expect(caught).toBeInstanceOf(ConfigurationError)
+  expect((caught as ConfigurationError).code).toBe(code)
+  return caught as ConfigurationError
+}
+
+/** Everything a logger could print for a value: JSON, and for errors their message, stack and causes. */
+export function printable(value: unknown): string {
+  const parts: string[] = []
+  let current: unknown = value
+  for (let depth = 0; depth < 5 && current !== undefined; depth++) {
+    parts.push(JSON.stringify(current) ?? '')
+    if (current instanceof Error) {
+      parts.push(current.message, String(current.stack))
+      current = current.cause
+    } else {
+      current = undefined
+    }
+  }
+  return parts.join('\n')
+}
+
+/** The secrets used here, plus fragments long enough that they cannot appear by chance. */
+export function secretProbes(secrets: ReadonlyArray<string>): string[] {
+  const probes: string[] = []
+  for (const secret of secrets) {
+    const compact = secret.replace(/\s+/g, '')
+    probes.push(secret)
+    if (compact.length > 24)
+      probes.push(
+        compact.slice(0, 24),
+        compact.slice(-24),
+        compact.slice(compact.length / 2, compact.length / 2 + 24),
+      )
+  }
+  // PEM bodies: every base64 line is a secret too (a line alone would leak part of the key).
+  for (const secret of secrets) {
+    for (const line of secret.split(/\r?\n/))
+      if (line.length >= 40 && !line.startsWith('-----')) probes.push(line)
+  }
+  return probes
+}
+
+/** Asserts that nothing `value` prints contains any of `secrets` or a long fragment of one. */
+export function expectNoSecrets(value: unknown, secrets: ReadonlyArray<string>): void {
+  const text = printable(value)
+  for (const probe of secretProbes(secrets)) {
+    expect(text.includes(probe), `a secret fragment of ${probe.length} chars was printed`).toBe(false)
+  }
+}
+
+/** Lets pending promise callbacks (rejected audit sinks, stream callbacks) run. */
+export function settle(): Promise<void> {
+  return new Promise((resolve) => setImmediate(resolve))
+}

@@ -1,0 +1,305 @@
+import { describe, expect, it } from 'vitest'
+
+import { DualModeVerifier, type PartnerConfig } from '../../src/index.js'
+import {
+  NOW,
+  OTHER_API_KEY,
+  OTHER_PARTNER,
+  PARTNER,
+  dualVerifier,
+  expectAccepted,
+  expectRejected,
+  recordingSink,
+  secKeyAuth,
+  secKeyBody,
+  signatureAuth,
+  signatureBody,
+} from './helpers.js'
+
+const ours = (): PartnerConfig => ({ signature: signatureAuth(), secKey: secKeyAuth() })
+const theirs = (): PartnerConfig => ({
+  signature: signatureAuth(OTHER_PARTNER, OTHER_API_KEY),
+  secKey: secKeyAuth(OTHER_PARTNER),
+})
+
+describe('single-partner attribution', () => {
+  it('attributes a body without a partner id to the configured partner', async () => {
+    const signature = expectAccepted(
+      await dualVerifier().verify({ body: await signatureBody() }),
+      'signature',
+    )
+    expect(signature.partnerId).toBe(PARTNER)
+    const legacy = expectAccepted(await dualVerifier().verify({ body: await secKeyBody() }), 'sec_key')
+    expect(legacy.partnerId).toBe(PARTNER)
+    const empty = expectAccepted(
+      await dualVerifier().verify({ body: await signatureBody({ fields: { partner_id: '' } }) }),
+      'signature',
+    )
+    expect(empty.partnerId).toBe(PARTNER)
+  })
+
+  it('rejects another partner id as unknown_partner, before any crypto', async () => {
+    const { events, sink } = recordingSink()
+    const verifier = dualVerifier({ audit: sink })
+    const failure = expectRejected(
+      await verifier.verify({ body: await signatureBody({ fields: { partner_id: '086' } }) }),
+      'unknown_partner',
+      'signature',
+    )
+    expect(failure.partnerId).toBe('086')
+    expectRejected(
+      await verifier.verify({ body: await secKeyBody({ fields: { smile_client_id: OTHER_PARTNER } }) }),
+      'unknown_partner',
+      'sec_key',
+    )
+    expect(events.map((e) => [e.partnerId, e.reason])).toEqual([
+      ['086', 'unknown_partner'],
+      [OTHER_PARTNER, 'unknown_partner'],
+    ])
+  })
+
+  it('treats "85", 85 and "085" as the same partner, but not "0850" or "850"', async () => {
+    for (const partnerId of ['085', '85', 85, '0085']) {
+      const result = expectAccepted(
+        await dualVerifier().verify({ body: await signatureBody({ fields: { partner_id: partnerId } }) }),
+        'signature',
+      )
+      expect(result.partnerId).toBe(PARTNER)
+      const legacy = expectAccepted(
+        await dualVerifier().verify({ body: await secKeyBody({ fields: { partner_id: partnerId } }) }),
+        'sec_key',
+      )
+      expect(legacy.partnerId).toBe(PARTNER)
+    }
+    for (const partnerId of ['0850', '850', 'abc', '85a']) {
+      expectRejected(
+        await dualVerifier().verify({ body: await signatureBody({ fields: { partner_id: partnerId } }) }),
+        'unknown_partner',
+        'signature',
+      )
+    }
+  })
+
+  it('prefers partner_id over smile_client_id, and the header over both', async () => {
+    const body = await signatureBody({ fields: { partner_id: PARTNER, smile_client_id: '999' } })
+    expectAccepted(await dualVerifier().verify({ body }), 'signature')
+    const headers = { 'SmileID-Partner-ID': '999' }
+    expectRejected(await dualVerifier().verify({ body, headers }), 'unknown_partner', 'signature')
+  })
+
+  it('rejects a partner id that is not a string or a number as malformed_credentials', async () => {
+    for (const partnerId of [{ id: PARTNER }, [PARTNER], true, 'x'.repeat(65), -1, 1.5]) {
+      expectRejected(
+        await dualVerifier().verify({ body: await signatureBody({ fields: { partner_id: partnerId } }) }),
+        'malformed_credentials',
+        'signature',
+      )
+    }
+  })
+})
+
+describe('multi-partner: a record', () => {
+  function recordVerifier(): DualModeVerifier {
+    return new DualModeVerifier({
+      partners: { [PARTNER]: ours(), [OTHER_PARTNER]: theirs() },
+      now: () => NOW,
+    })
+  }
+
+  it('verifies each partner with its own keys', async () => {
+    const verifier = recordVerifier()
+    const a = expectAccepted(
+      await verifier.verify({ body: await signatureBody({ fields: { partner_id: PARTNER } }) }),
+      'signature',
+    )
+    const b = expectAccepted(
+      await verifier.verify({
+        body: await signatureBody({
+          partnerId: OTHER_PARTNER,
+          apiKey: OTHER_API_KEY,
+          fields: { partner_id: OTHER_PARTNER },
+        }),
+      }),
+      'signature',
+    )
+    expect([a.partnerId, b.partnerId]).toEqual([PARTNER, OTHER_PARTNER])
+    expect(a.keyId).not.toBe(b.keyId)
+    const legacy = expectAccepted(
+      await verifier.verify({
+        body: await secKeyBody({ partnerId: OTHER_PARTNER, fields: { partner_id: OTHER_PARTNER } }),
+      }),
+      'sec_key',
+    )
+    expect(legacy.partnerId).toBe(OTHER_PARTNER)
+  })
+
+  it("refuses one partner's credential presented as another's", async () => {
+    const verifier = recordVerifier()
+    expectRejected(
+      await verifier.verify({ body: await signatureBody({ fields: { partner_id: OTHER_PARTNER } }) }),
+      'invalid_signature',
+      'signature',
+    )
+    // sec_key hashes the partner id: 085's sec_key is not 200's.
+    expectRejected(
+      await verifier.verify({ body: await secKeyBody({ fields: { partner_id: OTHER_PARTNER } }) }),
+      'invalid_sec_key',
+      'sec_key',
+    )
+  })
+
+  it('rejects a body without a partner id, or with one not in the record, as unknown_partner', async () => {
+    const verifier = recordVerifier()
+    const none = expectRejected(
+      await verifier.verify({ body: await signatureBody() }),
+      'unknown_partner',
+      'signature',
+    )
+    expect(none.partnerId).toBeNull()
+    const other = expectRejected(
+      await verifier.verify({ body: await secKeyBody({ fields: { partner_id: '300' } }) }),
+      'unknown_partner',
+      'sec_key',
+    )
+    expect(other.partnerId).toBe('300')
+  })
+
+  it('finds "85" under the record key "085"', async () => {
+    const result = expectAccepted(
+      await recordVerifier().verify({ body: await signatureBody({ fields: { partner_id: 85 } }) }),
+      'signature',
+    )
+    expect(result.partnerId).toBe(PARTNER)
+  })
+})
+
+describe('multi-partner: a resolver', () => {
+  it('looks the claimed partner up asynchronously', async () => {
+    const asked: string[] = []
+    const verifier = new DualModeVerifier({
+      partners: async (id) => {
+        asked.push(id)
+        await new Promise((resolve) => setImmediate(resolve))
+        return id === PARTNER ? ours() : id === OTHER_PARTNER ? theirs() : undefined
+      },
+      now: () => NOW,
+    })
+    const a = expectAccepted(
+      await verifier.verify({ body: await secKeyBody({ fields: { partner_id: PARTNER } }) }),
+      'sec_key',
+    )
+    const b = expectAccepted(
+      await verifier.verify({
+        body: await signatureBody({
+          partnerId: OTHER_PARTNER,
+          apiKey: OTHER_API_KEY,
+          fields: { partner_id: OTHER_PARTNER },
+        }),
+      }),
+      'signature',
+    )
+    expect([a.partnerId, b.partnerId]).toEqual([PARTNER, OTHER_PARTNER])
+    expect(asked).toEqual([PARTNER, OTHER_PARTNER])
+  })
+
+  it('accepts a synchronous resolver', async () => {
+    const verifier = new DualModeVerifier({
+      partners: (id) => (id === PARTNER ? ours() : undefined),
+      now: () => NOW,
+    })
+    expectAccepted(
+      await verifier.verify({ body: await signatureBody({ fields: { partner_id: PARTNER } }) }),
+      'signature',
+    )
+  })
+
+  it('rejects as unknown_partner when the resolver returns undefined', async () => {
+    const verifier = new DualModeVerifier({ partners: () => Promise.resolve(undefined), now: () => NOW })
+    const failure = expectRejected(
+      await verifier.verify({ body: await signatureBody({ fields: { partner_id: PARTNER } }) }),
+      'unknown_partner',
+      'signature',
+    )
+    expect(failure.partnerId).toBe(PARTNER)
+  })
+
+  it('rejects as unknown_partner when the resolver throws or rejects (secret store down)', async () => {
+    const throwing = new DualModeVerifier({
+      partners: () => {
+        throw new Error('vault sealed')
+      },
+      now: () => NOW,
+    })
+    const rejecting = new DualModeVerifier({
+      partners: () => Promise.reject(new Error('timeout')),
+      now: () => NOW,
+    })
+    for (const verifier of [throwing, rejecting]) {
+      const failure = expectRejected(
+        await verifier.verify({ body: await secKeyBody({ fields: { partner_id: PARTNER } }) }),
+        'unknown_partner',
+        'sec_key',
+      )
+      expect(failure.message).not.toMatch(/vault|timeout/)
+    }
+  })
+
+  it('rejects as unknown_partner when the resolver returns keys for another partner or an unusable config', async () => {
+    for (const config of [theirs(), {}, { signature: secKeyAuth() }, 'config']) {
+      const verifier = new DualModeVerifier({ partners: () => config as PartnerConfig, now: () => NOW })
+      expectRejected(
+        await verifier.verify({ body: await signatureBody({ fields: { partner_id: PARTNER } }) }),
+        'unknown_partner',
+        'signature',
+      )
+    }
+  })
+
+  it('is not asked when the body names no partner', async () => {
+    let calls = 0
+    const verifier = new DualModeVerifier({
+      partners: () => {
+        calls++
+        return ours()
+      },
+      now: () => NOW,
+    })
+    const failure = expectRejected(
+      await verifier.verify({ body: await signatureBody() }),
+      'unknown_partner',
+      'signature',
+    )
+    expect(failure.partnerId).toBeNull()
+    expect(calls).toBe(0)
+  })
+
+  it("applies the resolved partner's own policy", async () => {
+    const verifier = new DualModeVerifier({
+      partners: (id) => (id === PARTNER ? { ...ours(), policy: { legacy: 'reject' } } : undefined),
+      policy: { legacy: 'warn' },
+      now: () => NOW,
+    })
+    expectRejected(
+      await verifier.verify({ body: await secKeyBody({ fields: { partner_id: PARTNER } }) }),
+      'scheme_not_allowed',
+      'sec_key',
+    )
+    expectAccepted(
+      await verifier.verify({ body: await signatureBody({ fields: { partner_id: PARTNER } }) }),
+      'signature',
+    )
+  })
+
+  it('attributes a normalising resolver’s answer to the partner the keys belong to', async () => {
+    const config = ours()
+    const verifier = new DualModeVerifier({
+      partners: (id) => (Number(id) === 85 ? config : undefined),
+      now: () => NOW,
+    })
+    const result = expectAccepted(
+      await verifier.verify({ body: await signatureBody({ fields: { partner_id: 85 } }) }),
+      'signature',
+    )
+    expect(result.partnerId).toBe(PARTNER)
+  })
+})
