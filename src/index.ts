@@ -46,3 +46,16 @@ export type { JsonlAuditSink, JsonlAuditSinkOptions, JsonlAuditSinkStats, LineWr
 export { summarizeAudit } from './audit/report.js'
 export type { PartnerUsage, SummarizeOptions, UsageReport } from './audit/report.js'
 export { callbackBodySchema, secKeyCredentialsSchema, signatureCredentialsSchema } from './schemas.js'
+export { MigratingSigner } from './signer.js'
+export type {
+  MigratingSignerOptions,
+  PartnerIdField,
+  SignedBody,
+  SignedCredentials,
+  SignedWithSecKey,
+  SignedWithSignature,
+  SignerRollout,
+  SignerSignOptions,
+  SignerUse,
+  SmileIdHeaders,
+} from './signer.js'

@@ -1,0 +1,262 @@
+/**
+ * The one verification flow behind every adapter. A framework file supplies only the ports (headers, the
+ * body in whatever state the framework left it, route and source address) and turns the outcome into its
+ * own response: 413 for a body over the limit, 400 for a body that is not JSON, 401 `{ error: <reason> }`
+ * for a failed verification, and `Deprecation` / `Sunset` headers on legacy-authenticated requests.
+ *
+ * Web APIs only: the fetch adapter runs this on Workers, Deno and Bun.
+ *
+ * @internal
+ * @module
+ */
+import { ConfigurationError } from '../errors.js'
+import type { FailureReason, VerificationFailure, VerificationResult, VerificationSuccess } from '../types.js'
+
+/** Default body size limit: 1 MiB, far above any Smile ID callback. */
+export const DEFAULT_BODY_LIMIT = 1024 * 1024
+
+/**
+ * What the adapters need from a verifier. A `DualModeVerifier` fits; so does any object with the same
+ * `verify` method (a test double, or a wrapper that adds logging).
+ */
+export interface RequestVerifier {
+  /** Verifies one request. Must not throw on what a caller sends. */
+  verify(
+    request: { body?: unknown; headers?: Record<string, string>; rawBody?: string },
+    context?: { route?: string; sourceIp?: string },
+  ): Promise<VerificationResult>
+  /** The verifier's policy; a `legacySunsetAt` date adds `Deprecation` and `Sunset` headers to legacy requests. */
+  readonly policy?: SunsetPolicy | undefined
+}
+
+/** The part of a verifier's policy the adapters read. */
+export interface SunsetPolicy {
+  /** When the legacy scheme stops being accepted; announced on legacy responses as `Deprecation` and `Sunset`. */
+  readonly legacySunsetAt?: Date | string | null | undefined
+}
+
+/**
+ * The `error` code an adapter answers with: a {@link FailureReason} for a failed verification (401),
+ * `invalid_json` for a body that is not JSON (400), `body_too_large` above the size limit (413).
+ */
+export type RequestErrorCode = FailureReason | 'invalid_json' | 'body_too_large'
+
+/** A request that passed: the handler runs. */
+export interface RequestAccepted {
+  /** `true`: same as `result.ok`, at the top level so that checking it narrows the whole object. */
+  ok: true
+  /** The successful verification. */
+  result: VerificationSuccess
+  /** The parsed JSON body (`undefined` when the request had none). */
+  body: unknown
+  /** Always 200: go on to the handler. */
+  status: 200
+  /** Always `null`. */
+  error: null
+  /** Headers to add to the response: `Deprecation` and `Sunset` for a legacy request when a sunset date is set. */
+  headers: Record<string, string>
+}
+
+/** A request that was refused: answer `status` with `{ error }`. */
+export interface RequestRejected {
+  /** `false`: same as `result.ok`. */
+  ok: false
+  /**
+   * The failed verification. For a body that was too large or not JSON, the verifier never ran and this is
+   * a `malformed_credentials` failure; {@link RequestRejected.error} says which.
+   */
+  result: VerificationFailure
+  /** The parsed JSON body when there was one. */
+  body: unknown
+  /** 400 (not JSON), 401 (verification failed) or 413 (over the size limit). */
+  status: 400 | 401 | 413
+  /** The code to send as `{ error }`. Never contains a key, signature or sec_key. */
+  error: RequestErrorCode
+  /** Headers to add to the response (none today; kept for symmetry). */
+  headers: Record<string, string>
+}
+
+/**
+ * The outcome of verifying one HTTP request: branch on `ok`.
+ *
+ * @example
+ * ```ts
+ * const verification = await verifyRequest(verifier, request)
+ * if (!verification.ok) {
+ *   return Response.json({ error: verification.error }, { status: verification.status })
+ * }
+ * console.log(verification.result.scheme)
+ * ```
+ */
+export type RequestVerification = RequestAccepted | RequestRejected
+
+/** A rejected verification as a framework's `onFailure` hook receives it. */
+export type RequestFailure = RequestRejected
+
+/** Options every adapter accepts. */
+export interface RequestLimitOptions {
+  /** Largest body read, in bytes. Default 1 MiB. Above it the adapter answers 413 `body_too_large`. */
+  limit?: number
+}
+
+/** A body read from a stream with a limit. */
+export type BodyRead = { ok: true; bytes: Uint8Array } | { ok: false }
+
+/** The state a framework left the request body in. */
+export type BodyPort =
+  /** A body parser ran; `raw` is the exact bytes when the framework kept them. */
+  | { kind: 'parsed'; value: unknown; raw?: Uint8Array | string | undefined }
+  /** The raw body is at hand (a framework's raw/text parser, or a `rawBody` stash). */
+  | { kind: 'raw'; raw: Uint8Array | string }
+  /** Nobody read the body yet: read it with the limit. */
+  | { kind: 'stream'; read: (limit: number) => Promise<BodyRead> }
+
+/** What a framework file supplies. */
+export interface RequestPorts {
+  /** Request headers, lowercase names, repeated values joined with `, `. */
+  headers: Record<string, string>
+  /** The body. */
+  body: BodyPort
+  /** The route, for the audit trail. */
+  route?: string | undefined
+  /** The client address, for the audit trail. */
+  sourceIp?: string | undefined
+}
+
+const decoder = new TextDecoder()
+
+/** Runs the shared flow: size limit, JSON, verification, response headers. */
+export async function verifyPorts(
+  verifier: RequestVerifier,
+  ports: RequestPorts,
+  limit: number,
+): Promise<RequestVerification> {
+  const declared = ports.headers['content-length']
+  if (declared !== undefined && /^\d+$/.test(declared) && Number(declared) > limit) return tooLarge()
+
+  let body: unknown
+  let rawBody: string | undefined
+  const port = ports.body
+  if (port.kind === 'stream') {
+    const read = await port.read(limit)
+    if (!read.ok) return tooLarge()
+    rawBody = decoder.decode(read.bytes)
+  } else if (port.raw !== undefined) {
+    if (byteLength(port.raw) > limit) return tooLarge()
+    rawBody = typeof port.raw === 'string' ? port.raw : decoder.decode(port.raw)
+  }
+  if (port.kind === 'parsed') {
+    body = port.value
+  } else if (rawBody !== undefined && rawBody.trim() !== '') {
+    try {
+      body = JSON.parse(rawBody) as unknown
+    } catch {
+      return rejected(400, 'invalid_json', 'the body is not JSON', undefined)
+    }
+  }
+
+  const context: { route?: string; sourceIp?: string } = {}
+  if (ports.route !== undefined) context.route = ports.route
+  if (ports.sourceIp !== undefined) context.sourceIp = ports.sourceIp
+  const input: { body?: unknown; headers: Record<string, string>; rawBody?: string } = {
+    headers: ports.headers,
+  }
+  if (body !== undefined) input.body = body
+  // An empty body is no body: there is nothing to fingerprint, and '' is not JSON.
+  if (rawBody !== undefined && rawBody !== '') input.rawBody = rawBody
+
+  const result = await verifier.verify(input, context)
+  if (!result.ok) return { ok: false, result, body, status: 401, error: result.reason, headers: {} }
+  return {
+    ok: true,
+    result,
+    body,
+    status: 200,
+    error: null,
+    headers: result.legacy ? sunsetHeaders(verifier) : {},
+  }
+}
+
+/** The JSON body of a rejection: `{ error }`, nothing else, so nothing secret can leak. */
+export function rejectionBody(verification: RequestRejected): { error: RequestErrorCode } {
+  return { error: verification.error }
+}
+
+/** Normalises Node-style headers (lowercase names, string or array values). */
+export function nodeHeaders(
+  headers: Record<string, string | string[] | number | undefined>,
+): Record<string, string> {
+  const out: Record<string, string> = {}
+  for (const [name, value] of Object.entries(headers)) {
+    if (value === undefined) continue
+    out[name.toLowerCase()] = Array.isArray(value) ? value.join(', ') : String(value)
+  }
+  return out
+}
+
+/** Normalises a Fetch API `Headers`. */
+export function webHeaders(headers: Headers): Record<string, string> {
+  const out: Record<string, string> = {}
+  headers.forEach((value, name) => {
+    out[name] = value
+  })
+  return out
+}
+
+/** Validates adapter options once, at construction. Returns the body limit. */
+export function checkAdapterOptions(verifier: unknown, limit: unknown, where: string): number {
+  if (
+    typeof verifier !== 'object' ||
+    verifier === null ||
+    typeof (verifier as RequestVerifier).verify !== 'function'
+  ) {
+    throw new ConfigurationError('invalid_options', `${where} needs a verifier (a DualModeVerifier)`)
+  }
+  if (limit === undefined) return DEFAULT_BODY_LIMIT
+  if (typeof limit !== 'number' || !Number.isSafeInteger(limit) || limit <= 0) {
+    throw new ConfigurationError(
+      'invalid_options',
+      `${where}: limit must be a positive whole number of bytes`,
+    )
+  }
+  return limit
+}
+
+/**
+ * `Deprecation` (RFC 9745) and `Sunset` (RFC 8594) for a request authenticated with the legacy scheme, when
+ * the policy names a sunset date. The library knows no earlier deprecation date, so both carry the sunset:
+ * the scheme is deprecated, and stops working, then.
+ */
+function sunsetHeaders(verifier: RequestVerifier): Record<string, string> {
+  const sunsetAt = verifier.policy?.legacySunsetAt
+  if (sunsetAt === undefined || sunsetAt === null) return {}
+  const date = sunsetAt instanceof Date ? sunsetAt : new Date(sunsetAt)
+  const ms = date.getTime()
+  if (Number.isNaN(ms)) return {}
+  // RFC 9745 wants a structured-field Date (`@` + epoch seconds); RFC 8594 an IMF-fixdate, which toUTCString() is.
+  return { deprecation: `@${Math.floor(ms / 1000)}`, sunset: date.toUTCString() }
+}
+
+function tooLarge(): RequestRejected {
+  return rejected(413, 'body_too_large', 'the body is larger than the limit', undefined)
+}
+
+function rejected(
+  status: 400 | 413,
+  error: RequestErrorCode,
+  message: string,
+  body: unknown,
+): RequestRejected {
+  return {
+    ok: false,
+    result: { ok: false, scheme: null, reason: 'malformed_credentials', message, partnerId: null },
+    body,
+    status,
+    error,
+    headers: {},
+  }
+}
+
+function byteLength(raw: Uint8Array | string): number {
+  return typeof raw === 'string' ? new TextEncoder().encode(raw).length : raw.length
+}

@@ -1,0 +1,203 @@
+/**
+ * Fetch API adapter (`Request` in, `Response` out): Hono, Next.js route handlers, Cloudflare Workers, Bun,
+ * Deno. Web APIs only, no `node:` import.
+ *
+ * @module
+ */
+import { ConfigurationError } from '../errors.js'
+import type { VerificationSuccess } from '../types.js'
+import {
+  checkAdapterOptions,
+  rejectionBody,
+  verifyPorts,
+  webHeaders,
+  type BodyRead,
+  type RequestFailure,
+  type RequestLimitOptions,
+  type RequestVerification,
+  type RequestVerifier,
+} from './core.js'
+
+export type {
+  RequestAccepted,
+  RequestErrorCode,
+  RequestFailure,
+  RequestRejected,
+  RequestVerification,
+  RequestVerifier,
+  SunsetPolicy,
+} from './core.js'
+
+/** Options of {@link verifyRequest} and {@link withSmileIdAuth}. */
+export interface VerifyRequestOptions extends RequestLimitOptions {
+  /**
+   * The client address for the audit trail. The Fetch API does not expose it; pass what your platform
+   * gives (for example `request.headers.get('cf-connecting-ip')` behind Cloudflare).
+   */
+  sourceIp?: string
+}
+
+/** Options of {@link withSmileIdAuth}. */
+export interface WithSmileIdAuthOptions extends RequestLimitOptions {
+  /** Answers a refused request yourself. Default: JSON `{ error }` with the failure's status. */
+  onFailure?: (failure: RequestFailure, request: Request) => Response | Promise<Response>
+  /** Reads the client address for the audit trail from the request (see {@link VerifyRequestOptions.sourceIp}). */
+  sourceIp?: (request: Request) => string | null | undefined
+}
+
+/** What a handler wrapped by {@link withSmileIdAuth} receives besides the request. */
+export interface SmileIdAuthContext {
+  /** The successful verification. */
+  auth: VerificationSuccess
+  /** The parsed JSON body: read it here, the request's own body stream is consumed. */
+  body: unknown
+}
+
+/**
+ * Verifies a Fetch API `Request` and returns `{ result, body }` plus the `status` and `error` to answer with
+ * and the `headers` to add. Reads the body (which consumes it: pass `request.clone()` if you need it again),
+ * up to `limit` bytes (default 1 MiB). Never throws on what a caller sends.
+ *
+ * @example
+ * ```ts
+ * import { verifyRequest } from 'smileid-auth-shim/fetch'
+ *
+ * export async function POST(request: Request): Promise<Response> {
+ *   const { ok, result, body, status, error } = await verifyRequest(verifier, request)
+ *   if (!ok) return Response.json({ error }, { status })
+ *   console.log('callback via', result.scheme, body)
+ *   return new Response(null, { status: 204 })
+ * }
+ * ```
+ * @throws `ConfigurationError` (`invalid_options`) without a verifier, with a bad `limit`, or when the request
+ * body was already read.
+ */
+export async function verifyRequest(
+  verifier: RequestVerifier,
+  request: Request,
+  options: VerifyRequestOptions = {},
+): Promise<RequestVerification> {
+  const limit = checkAdapterOptions(verifier, options.limit, 'verifyRequest')
+  return verify(verifier, request, limit, options.sourceIp)
+}
+
+/**
+ * Wraps a Fetch API handler: the handler runs only for verified requests and receives `{ auth, body }`.
+ * Refused requests get 401 `{ error: <reason> }`, 400 `{ error: 'invalid_json' }` or 413
+ * `{ error: 'body_too_large' }`. Responses to legacy-authenticated requests get `Deprecation` / `Sunset`
+ * headers when the verifier's policy has a `legacySunsetAt`. Extra arguments (a Worker's `env` and `ctx`,
+ * a Next.js route context) are passed through.
+ *
+ * @example
+ * ```ts
+ * import { withSmileIdAuth } from 'smileid-auth-shim/fetch'
+ *
+ * export default {
+ *   fetch: withSmileIdAuth(verifier, (request, { auth, body }) => {
+ *     return Response.json({ received: true, scheme: auth.scheme })
+ *   }),
+ * }
+ * ```
+ * @throws `ConfigurationError` (`invalid_options`) at once, without a verifier or with a bad `limit`.
+ */
+export function withSmileIdAuth<Args extends unknown[]>(
+  verifier: RequestVerifier,
+  handler: (request: Request, context: SmileIdAuthContext, ...args: Args) => Response | Promise<Response>,
+  options: WithSmileIdAuthOptions = {},
+): (request: Request, ...args: Args) => Promise<Response> {
+  const limit = checkAdapterOptions(verifier, options.limit, 'withSmileIdAuth')
+  if (typeof handler !== 'function')
+    throw new ConfigurationError('invalid_options', 'withSmileIdAuth needs a handler')
+  const { onFailure, sourceIp } = options
+
+  return async (request, ...args) => {
+    const verification = await verify(verifier, request, limit, sourceIp?.(request) ?? undefined)
+    if (!verification.ok) {
+      return onFailure ? onFailure(verification, request) : rejectionResponse(verification)
+    }
+    const response = await handler(request, { auth: verification.result, body: verification.body }, ...args)
+    return withHeaders(response, verification.headers)
+  }
+}
+
+/**
+ * The standard response for a refused request: JSON `{ error }` with its status (400, 401 or 413).
+ *
+ * @example
+ * ```ts
+ * const verification = await verifyRequest(verifier, request)
+ * if (!verification.ok) return rejectionResponse(verification)
+ * ```
+ */
+export function rejectionResponse(failure: RequestFailure): Response {
+  return new Response(JSON.stringify(rejectionBody(failure)), {
+    status: failure.status,
+    headers: { 'content-type': 'application/json; charset=utf-8', ...failure.headers },
+  })
+}
+
+function verify(
+  verifier: RequestVerifier,
+  request: Request,
+  limit: number,
+  sourceIp: string | undefined,
+): Promise<RequestVerification> {
+  if (request.bodyUsed) {
+    throw new ConfigurationError('invalid_options', 'the request body was already read: pass request.clone()')
+  }
+  let route: string | undefined
+  try {
+    route = new URL(request.url).pathname
+  } catch {
+    route = undefined
+  }
+  return verifyPorts(
+    verifier,
+    {
+      headers: webHeaders(request.headers),
+      body: { kind: 'stream', read: (max) => readBody(request, max) },
+      route,
+      sourceIp,
+    },
+    limit,
+  )
+}
+
+/** Reads the body stream up to `limit` bytes, cancelling it past the limit. */
+async function readBody(request: Request, limit: number): Promise<BodyRead> {
+  if (request.body === null) return { ok: true, bytes: new Uint8Array(0) }
+  const reader = request.body.getReader()
+  const chunks: Uint8Array[] = []
+  let size = 0
+  for (;;) {
+    const { done, value } = await reader.read()
+    if (done) break
+    size += value.length
+    if (size > limit) {
+      await reader.cancel().catch(() => undefined)
+      return { ok: false }
+    }
+    chunks.push(value)
+  }
+  const bytes = new Uint8Array(size)
+  let offset = 0
+  for (const chunk of chunks) {
+    bytes.set(chunk, offset)
+    offset += chunk.length
+  }
+  return { ok: true, bytes }
+}
+
+/** Adds headers to a handler's response; copies it when its headers are immutable (a fetched response). */
+function withHeaders(response: Response, headers: Record<string, string>): Response {
+  const entries = Object.entries(headers)
+  if (entries.length === 0) return response
+  try {
+    for (const [name, value] of entries) response.headers.set(name, value)
+    return response
+  } catch {
+    const copy = new Response(response.body, response)
+    for (const [name, value] of entries) copy.headers.set(name, value)
+    return copy
+  }
+}

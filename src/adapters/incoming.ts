@@ -1,0 +1,69 @@
+/**
+ * Reads a Node `IncomingMessage` body with a size limit. Shared by the Express and node:http adapters and
+ * the test kit's simulator. Uses only the stream interface, so it imports nothing at run time.
+ *
+ * @internal
+ * @module
+ */
+import type { IncomingMessage } from 'node:http'
+import type { BodyRead } from './core.js'
+
+/**
+ * Collects the body until it ends, or gives up at `limit` bytes. Past the limit the rest of the body is
+ * discarded as it arrives (not destroyed), so the caller can answer 413 at once on the same connection.
+ */
+export function readIncomingBody(req: IncomingMessage, limit: number): Promise<BodyRead> {
+  // Someone consumed the stream already (a body parser that left no body): waiting would never end.
+  if (req.readableEnded) return Promise.resolve({ ok: true, bytes: new Uint8Array(0) })
+  return new Promise((resolve, reject) => {
+    const chunks: Uint8Array[] = []
+    let size = 0
+    const onData = (chunk: Uint8Array | string) => {
+      const bytes = typeof chunk === 'string' ? new TextEncoder().encode(chunk) : chunk
+      size += bytes.length
+      if (size > limit) {
+        cleanup()
+        req.resume() // keep the stream flowing with no listener: the rest is dropped
+        resolve({ ok: false })
+        return
+      }
+      chunks.push(bytes)
+    }
+    const cleanup = () => {
+      req.off('data', onData)
+      req.off('end', onEnd)
+      req.off('error', onError)
+      req.off('close', onClose)
+    }
+    const onEnd = () => {
+      cleanup()
+      resolve({ ok: true, bytes: concat(chunks, size) })
+    }
+    const onError = (error: Error) => {
+      cleanup()
+      reject(error)
+    }
+    // An aborted upload ends with 'close' and no 'end'.
+    const onClose = () => {
+      if (req.readableEnded) return
+      cleanup()
+      reject(new Error('the request was aborted before its body was read'))
+    }
+    req.on('data', onData)
+    req.on('end', onEnd)
+    req.on('error', onError)
+    req.on('close', onClose)
+    req.resume() // in case someone paused the stream: a 'data' listener alone would not restart it
+  })
+}
+
+function concat(chunks: Uint8Array[], size: number): Uint8Array {
+  if (chunks.length === 1) return chunks[0]!
+  const out = new Uint8Array(size)
+  let offset = 0
+  for (const chunk of chunks) {
+    out.set(chunk, offset)
+    offset += chunk.length
+  }
+  return out
+}

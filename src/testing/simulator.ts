@@ -1,0 +1,408 @@
+/**
+ * A stand-in for Smile ID's servers: signs callbacks as Smile signs them, checks a partner's outgoing
+ * requests in either scheme, and can listen on loopback to receive real HTTP requests.
+ *
+ * @module
+ */
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
+import type { AddressInfo } from 'node:net'
+import { readIncomingBody } from '../adapters/incoming.js'
+import { ConfigurationError } from '../errors.js'
+import { LegacySecKeyAuth } from '../schemes/sec-key.js'
+import { SignatureAuth } from '../schemes/signature.js'
+import type { FreshnessOptions, Scheme, VerificationResult } from '../types.js'
+import type { TestKeys } from './keys.js'
+
+/** A preset outcome for {@link SmileServerSimulator.callbackBody}. */
+export type CallbackOutcome = 'approved' | 'rejected'
+
+/** Options of {@link SmileServerSimulator.callbackBody}. */
+export interface CallbackBodyOptions {
+  /** The scheme to sign with, as Smile ID would for a partner on that scheme. */
+  scheme: Scheme
+  /**
+   * The job result: a preset (`'approved'`, the default, or `'rejected'`), or fields merged over the
+   * approved result (for example `{ ResultCode: '1022' }` or `{ source_sdk: 'python' }`). The credential
+   * fields are always the simulator's own.
+   */
+  result?: CallbackOutcome | Record<string, unknown>
+  /**
+   * The timestamp to sign, echoed exactly. Default now: an ISO string for `signature`, epoch
+   * milliseconds (a number) for `sec_key`, as Smile ID sends them.
+   */
+  timestamp?: string | number | Date
+}
+
+/** The partner's job parameters as a callback echoes them. */
+export interface CallbackPartnerParams {
+  /** The partner's job id. */
+  job_id: string
+  /** The partner's user id. */
+  user_id: string
+  /** Smile ID's job type number (5 is Enhanced KYC). */
+  job_type: number
+}
+
+/** A callback body as Smile ID posts it. Unknown extra fields are allowed. */
+export interface SmileCallbackBody {
+  /** Per-action outcomes of the job. */
+  Actions: Record<string, string>
+  /** Confidence of the match, as a string of digits. */
+  ConfidenceValue: string
+  /** Smile ID's result code, for example `"1012"`. */
+  ResultCode: string
+  /** Smile ID's text for the result code. */
+  ResultText: string
+  /** The job's result type. */
+  ResultType: string
+  /** Smile ID's job id: ten digits. */
+  SmileJobID: string
+  /** The partner's own job parameters, echoed back. */
+  PartnerParams: CallbackPartnerParams
+  /** The partner the callback is for. */
+  partner_id: string
+  /** What sent the job. */
+  source_sdk: string
+  /** Version of {@link SmileCallbackBody.source_sdk}. */
+  source_sdk_version: string
+  /** The signed timestamp: an ISO string (`signature`) or epoch milliseconds (`sec_key`). */
+  timestamp: string | number
+  /** Present when signed with the `signature` scheme. */
+  signature?: string
+  /** Present when signed with the legacy `sec_key` scheme. */
+  sec_key?: string
+  /** Anything a `result` override adds. */
+  [field: string]: unknown
+}
+
+/** Options of {@link SmileServerSimulator}. */
+export interface SmileServerSimulatorOptions {
+  /** The simulator's clock in epoch milliseconds (default `Date.now`): used for default timestamps and freshness. */
+  now?: () => number
+  /**
+   * The freshness window applied by {@link SmileServerSimulator.verifyPartnerRequest}; default 5 minutes each
+   * way; `false` turns it off.
+   */
+  freshness?: Omit<FreshnessOptions, 'now'> | false
+  /** Largest request body {@link SmileServerSimulator.listen} accepts, in bytes. Default 1 MiB. */
+  limit?: number
+}
+
+/** Options of {@link SmileServerSimulator.verifyPartnerRequest}. */
+export interface VerifyPartnerRequestOptions {
+  /** The request headers, when the partner may have sent the `SmileID-*` signature headers. */
+  headers?: Headers | Record<string, string | readonly string[] | undefined>
+}
+
+/** One request received by {@link SmileServerSimulator.listen}. */
+export interface SimulatedRequest {
+  /** HTTP method. */
+  method: string
+  /** Path and query, as requested. */
+  url: string
+  /** Request headers, lowercase names. */
+  headers: Record<string, string>
+  /** The parsed JSON body, or `undefined` when the body was empty or not JSON. */
+  body: unknown
+  /** How the simulator judged the request's credentials. */
+  result: VerificationResult
+  /** The status code the simulator answered with. */
+  status: number
+}
+
+/** Where a listening simulator can be reached. */
+export interface SimulatorAddress {
+  /** Base URL, for example `http://127.0.0.1:49152`. */
+  url: string
+  /** The port chosen by the operating system. */
+  port: number
+}
+
+const DEFAULT_WINDOW_MS = 300_000
+const DEFAULT_LIMIT = 1024 * 1024
+
+/** The body Smile ID answers with when a request's credentials are refused (error 2205). */
+const UNAUTHORIZED = { code: '2205', error: 'You are not authorized to do that.' }
+
+/**
+ * Plays Smile ID's side of both schemes for tests: signs callbacks (type-1 sec_key from the private key,
+ * or the HMAC signature with an ISO timestamp), checks partner requests (type-2 sec_key decrypted with the
+ * private key, or the signature in the body or the `SmileID-*` headers), and optionally serves HTTP on
+ * 127.0.0.1, answering 200 for valid credentials and 401 with a 2205 error otherwise.
+ *
+ * @example
+ * ```ts
+ * import { createTestKeys, SmileServerSimulator } from 'smileid-auth-shim/testing'
+ *
+ * const smile = new SmileServerSimulator(createTestKeys())
+ * const body = await smile.callbackBody({ scheme: 'sec_key', result: 'rejected' })
+ * await fetch('http://127.0.0.1:3000/smile/callback', {
+ *   method: 'POST',
+ *   headers: { 'content-type': 'application/json' },
+ *   body: JSON.stringify(body),
+ * })
+ *
+ * const { url } = await smile.listen() // point the code under test at `url`
+ * // … then inspect smile.requests[0].result.scheme
+ * await smile.close()
+ * ```
+ */
+export class SmileServerSimulator {
+  /** The partner the simulator serves. */
+  readonly partnerId: string
+  /** Requests received over HTTP since {@link SmileServerSimulator.listen}, oldest first. */
+  readonly requests: SimulatedRequest[] = []
+  readonly #signature: SignatureAuth
+  readonly #secKey: LegacySecKeyAuth
+  readonly #now: () => number
+  readonly #freshness: Omit<FreshnessOptions, 'now'> | false
+  readonly #limit: number
+  #server: Server | undefined
+  #jobCounter = 0
+
+  /** @throws `ConfigurationError` when the keys cannot be used (for example a non-digit partner id). */
+  constructor(keys: TestKeys, options: SmileServerSimulatorOptions = {}) {
+    if (typeof keys !== 'object' || keys === null) {
+      throw new ConfigurationError(
+        'invalid_options',
+        'SmileServerSimulator needs the keys from createTestKeys()',
+      )
+    }
+    this.partnerId = keys.partnerId
+    this.#signature = new SignatureAuth({ partnerId: keys.partnerId, apiKey: keys.signatureApiKey })
+    // Server role: type-1 signing for callbacks, type-2 decryption for partner requests, as Smile ID does.
+    this.#secKey = new LegacySecKeyAuth({ partnerId: keys.partnerId, privateKey: keys.secKeyPrivateKey })
+    this.#now = options.now ?? Date.now
+    this.#freshness =
+      options.freshness === false
+        ? false
+        : { maxAgeMs: DEFAULT_WINDOW_MS, maxFutureMs: DEFAULT_WINDOW_MS, ...options.freshness }
+    this.#limit = options.limit ?? DEFAULT_LIMIT
+  }
+
+  /** Base URL while listening, else `undefined`. */
+  get url(): string | undefined {
+    const address = this.#server?.address()
+    return address && typeof address === 'object' ? `http://127.0.0.1:${address.port}` : undefined
+  }
+
+  /**
+   * A callback body signed as Smile ID signs it, with realistic result fields.
+   *
+   * @example
+   * ```ts
+   * const body = await smile.callbackBody({ scheme: 'signature', result: { ResultCode: '1013' } })
+   * ```
+   */
+  async callbackBody(options: CallbackBodyOptions): Promise<SmileCallbackBody> {
+    const { scheme } = options
+    if (scheme !== 'signature' && scheme !== 'sec_key') {
+      throw new ConfigurationError('invalid_options', 'scheme must be "signature" or "sec_key"')
+    }
+    const credentials = await this.#sign(scheme, options.timestamp)
+    const result = options.result ?? 'approved'
+    const fields = typeof result === 'string' ? OUTCOMES[result] : { ...OUTCOMES.approved, ...result }
+    if (fields === undefined) {
+      throw new ConfigurationError('invalid_options', 'result must be "approved", "rejected" or an object')
+    }
+    const job = ++this.#jobCounter
+    return {
+      Actions: { ...APPROVED_ACTIONS },
+      ConfidenceValue: '99',
+      ResultType: 'ID Verification',
+      SmileJobID: String(job).padStart(10, '0'),
+      PartnerParams: { job_id: `job-${job}`, user_id: `user-${job}`, job_type: 5 },
+      partner_id: this.partnerId,
+      source_sdk: 'rest_api',
+      source_sdk_version: '1.0.0',
+      // A result object may override any field above (source_sdk, for audit tests), never the credentials.
+      ...fields,
+      ...credentials,
+    } as SmileCallbackBody
+  }
+
+  /**
+   * Checks a partner's outgoing request as Smile ID would: a `signature` (body or `SmileID-*` headers) or a
+   * type-2 `sec_key`, for this partner, within the freshness window. Never throws.
+   *
+   * @example
+   * ```ts
+   * const result = await smile.verifyPartnerRequest(await signer.signBody({ job_id: 'j1' }))
+   * expect(result.ok).toBe(true)
+   * ```
+   */
+  async verifyPartnerRequest(
+    body: unknown,
+    options: VerifyPartnerRequestOptions = {},
+  ): Promise<VerificationResult> {
+    const fields: Record<string, unknown> =
+      typeof body === 'object' && body !== null && !Array.isArray(body)
+        ? (body as Record<string, unknown>)
+        : {}
+    const headerSignature = header(options.headers, 'smileid-request-signature')
+    const verify = this.#freshness === false ? {} : { freshness: { ...this.#freshness, now: this.#now } }
+
+    let scheme: Scheme
+    let credentials: Record<string, unknown>
+    let claimedPartner: unknown
+    const fromHeaders = headerSignature !== undefined
+    if (fromHeaders) {
+      scheme = 'signature'
+      credentials = { signature: headerSignature, timestamp: header(options.headers, 'smileid-timestamp') }
+      claimedPartner = header(options.headers, 'smileid-partner-id')
+    } else if (fields.signature !== undefined) {
+      scheme = 'signature'
+      credentials = fields
+      claimedPartner = fields.partner_id ?? fields.smile_client_id
+    } else if (fields.sec_key !== undefined) {
+      scheme = 'sec_key'
+      credentials = fields
+      claimedPartner = fields.partner_id ?? fields.smile_client_id
+    } else {
+      return fail(null, 'missing_credentials', 'no signature or sec_key was sent', null)
+    }
+
+    if (claimedPartner === undefined || claimedPartner === null || claimedPartner === '') {
+      return fail(scheme, 'missing_credentials', 'partner_id is missing', null)
+    }
+    const claimed = String(claimedPartner)
+    const samePartner =
+      claimed === this.partnerId ||
+      (scheme === 'sec_key' &&
+        /^\d+$/.test(claimed) &&
+        parseInt(claimed, 10) === parseInt(this.partnerId, 10))
+    if (!samePartner) return fail(scheme, 'unknown_partner', 'the request names another partner', claimed)
+
+    const result = await (scheme === 'signature' ? this.#signature : this.#secKey).verify(credentials, verify)
+    return result.ok && fromHeaders ? { ...result, transport: 'headers' } : result
+  }
+
+  /**
+   * Serves HTTP on 127.0.0.1 (a free port): every request is checked with
+   * {@link SmileServerSimulator.verifyPartnerRequest}, recorded in {@link SmileServerSimulator.requests}, and
+   * answered 200 with a signed result in the request's scheme, 401 with Smile ID's 2205 error, 400 for a
+   * body that is not JSON, or 413 above the size limit.
+   */
+  async listen(): Promise<SimulatorAddress> {
+    if (this.#server !== undefined)
+      throw new ConfigurationError('invalid_options', 'the simulator is already listening')
+    const server = createServer((req, res) => {
+      this.#handle(req, res).catch(() => {
+        if (!res.headersSent) res.writeHead(500)
+        res.end()
+      })
+    })
+    this.#server = server
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject)
+      server.listen(0, '127.0.0.1', () => {
+        server.off('error', reject)
+        resolve()
+      })
+    })
+    const { port } = server.address() as AddressInfo
+    return { url: `http://127.0.0.1:${port}`, port }
+  }
+
+  /** Stops listening and drops open connections. Safe to call when not listening. */
+  async close(): Promise<void> {
+    const server = this.#server
+    if (server === undefined) return
+    this.#server = undefined
+    await new Promise<void>((resolve) => {
+      server.close(() => resolve())
+      server.closeAllConnections()
+    })
+  }
+
+  async #sign(scheme: Scheme, timestamp: string | number | Date | undefined) {
+    // Smile ID stamps signature callbacks with ISO time and legacy ones with epoch milliseconds.
+    const stamp = timestamp ?? (scheme === 'signature' ? new Date(this.#now()).toISOString() : this.#now())
+    return scheme === 'signature'
+      ? await this.#signature.sign({ timestamp: stamp })
+      : await this.#secKey.sign({ timestamp: stamp })
+  }
+
+  async #handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const headers: Record<string, string> = {}
+    for (const [name, value] of Object.entries(req.headers)) {
+      if (value !== undefined) headers[name] = Array.isArray(value) ? value.join(', ') : value
+    }
+    const record = (body: unknown, result: VerificationResult, status: number, payload: unknown) => {
+      this.requests.push({ method: req.method ?? 'GET', url: req.url ?? '/', headers, body, result, status })
+      res.writeHead(status, { 'content-type': 'application/json' })
+      res.end(JSON.stringify(payload))
+    }
+
+    const read = await readIncomingBody(req, this.#limit)
+    if (!read.ok) {
+      return record(undefined, fail(null, 'malformed_credentials', 'the body is too large', null), 413, {
+        error: 'request body too large',
+      })
+    }
+    const raw = new TextDecoder().decode(read.bytes)
+    let body: unknown
+    if (raw.length > 0) {
+      try {
+        body = JSON.parse(raw) as unknown
+      } catch {
+        return record(undefined, fail(null, 'malformed_credentials', 'the body is not JSON', null), 400, {
+          error: 'invalid JSON',
+        })
+      }
+    }
+    const result = await this.verifyPartnerRequest(body, { headers })
+    if (!result.ok) return record(body, result, 401, UNAUTHORIZED)
+    // Smile ID signs its responses too (job status, ID API): answer in the scheme the partner used.
+    const signed = await this.#sign(result.scheme, undefined)
+    const job = ++this.#jobCounter
+    return record(body, result, 200, {
+      success: true,
+      smile_job_id: String(job).padStart(10, '0'),
+      partner_id: this.partnerId,
+      ...signed,
+    })
+  }
+}
+
+const APPROVED_ACTIONS: Record<string, string> = {
+  Verify_ID_Number: 'Verified',
+  Return_Personal_Info: 'Returned',
+  Human_Review_Compare: 'Not Applicable',
+}
+
+const OUTCOMES: Record<CallbackOutcome, Record<string, unknown>> = {
+  approved: { ResultCode: '1012', ResultText: 'Valid ID Number', IDType: 'NATIONAL_ID', Country: 'NG' },
+  rejected: {
+    ResultCode: '1013',
+    ResultText: 'Invalid ID Number',
+    IDType: 'NATIONAL_ID',
+    Country: 'NG',
+    Actions: {
+      Verify_ID_Number: 'Not Verified',
+      Return_Personal_Info: 'Not Returned',
+      Human_Review_Compare: 'Not Applicable',
+    },
+    ConfidenceValue: '0',
+  },
+}
+
+function fail(
+  scheme: Scheme | null,
+  reason: Extract<VerificationResult, { ok: false }>['reason'],
+  message: string,
+  partnerId: string | null,
+): VerificationResult {
+  return { ok: false, scheme, reason, message, partnerId }
+}
+
+function header(headers: VerifyPartnerRequestOptions['headers'], name: string): string | undefined {
+  if (headers === undefined) return undefined
+  if (typeof (headers as Headers).get === 'function') return (headers as Headers).get(name) ?? undefined
+  for (const [key, value] of Object.entries(headers as Record<string, unknown>)) {
+    if (key.toLowerCase() !== name) continue
+    if (typeof value === 'string') return value
+    if (Array.isArray(value) && typeof value[0] === 'string') return value[0]
+  }
+  return undefined
+}

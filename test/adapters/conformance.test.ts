@@ -1,0 +1,149 @@
+/**
+ * One conformance suite, run against every adapter over real HTTP on 127.0.0.1 (and the fetch handler
+ * also directly with `Request` objects). Callbacks come from the test kit's Smile server simulator.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import type { AuditEvent } from '../../src/audit/events.js'
+import { LegacySecKeyAuth } from '../../src/schemes/sec-key.js'
+import { SignatureAuth } from '../../src/schemes/signature.js'
+import { createTestKeys } from '../../src/testing/keys.js'
+import { SmileServerSimulator } from '../../src/testing/simulator.js'
+import { DualModeVerifier } from '../../src/verifier/dual-mode.js'
+import { ROUTE, targets, type Started } from './targets.js'
+
+const LIMIT = 64 * 1024
+const SUNSET = new Date('2031-03-01T00:00:00.000Z')
+
+const keys = createTestKeys({ partnerId: '085' })
+const smile = new SmileServerSimulator(keys)
+const events: AuditEvent[] = []
+const verifier = new DualModeVerifier({
+  signature: new SignatureAuth({ partnerId: keys.partnerId, apiKey: keys.signatureApiKey }),
+  secKey: new LegacySecKeyAuth({ partnerId: keys.partnerId, apiKey: keys.secKeyApiKey }),
+  policy: { legacySunsetAt: SUNSET },
+  audit: (event) => void events.push(event),
+})
+
+/** Flips one character of a base64 signature, keeping it well-formed. */
+function forge(signature: string): string {
+  const first = signature[0] === 'A' ? 'B' : 'A'
+  return first + signature.slice(1)
+}
+
+describe.each(targets)('adapter conformance: $name', (target) => {
+  let server: Started
+  beforeAll(async () => {
+    server = await target.start(verifier, LIMIT)
+  })
+  afterAll(async () => {
+    await server.close()
+  })
+
+  it('accepts a signature callback and the handler sees the scheme and the body', async () => {
+    const body = await smile.callbackBody({ scheme: 'signature' })
+    const reply = await server.send(JSON.stringify(body))
+    expect(reply.status).toBe(200)
+    expect(reply.json).toEqual({ scheme: 'signature', transport: 'body', job: body.SmileJobID })
+    expect(reply.headers.deprecation).toBeUndefined()
+    expect(reply.headers.sunset).toBeUndefined()
+  })
+
+  it('accepts a legacy sec_key callback and announces the sunset (RFC 9745 / RFC 8594)', async () => {
+    const body = await smile.callbackBody({ scheme: 'sec_key' })
+    expect(typeof body.timestamp).toBe('number')
+    const reply = await server.send(JSON.stringify(body))
+    expect(reply.status).toBe(200)
+    expect(reply.json).toEqual({ scheme: 'sec_key', transport: 'body', job: body.SmileJobID })
+    expect(reply.headers.deprecation).toBe(`@${SUNSET.getTime() / 1000}`)
+    expect(reply.headers.sunset).toBe('Sat, 01 Mar 2031 00:00:00 GMT')
+  })
+
+  it('accepts the signature in the SmileID-* headers', async () => {
+    const { signature, timestamp } = await new SignatureAuth({
+      partnerId: keys.partnerId,
+      apiKey: keys.signatureApiKey,
+    }).sign()
+    const reply = await server.send(JSON.stringify({ SmileJobID: '0000000777' }), {
+      headers: {
+        'SmileID-Partner-ID': keys.partnerId,
+        'SmileID-Request-Signature': signature,
+        'SmileID-Timestamp': timestamp,
+      },
+    })
+    expect(reply.status).toBe(200)
+    expect(reply.json).toEqual({ scheme: 'signature', transport: 'headers', job: '0000000777' })
+  })
+
+  it('refuses a forged signature with 401 invalid_signature and nothing else in the body', async () => {
+    const body = await smile.callbackBody({ scheme: 'signature' })
+    body.signature = forge(body.signature!)
+    const reply = await server.send(JSON.stringify(body))
+    expect(reply.status).toBe(401)
+    expect(reply.json).toEqual({ error: 'invalid_signature' })
+  })
+
+  it('refuses a forged sec_key with 401 invalid_sec_key', async () => {
+    const body = await smile.callbackBody({ scheme: 'sec_key' })
+    body.timestamp = (body.timestamp as number) + 1
+    const reply = await server.send(JSON.stringify(body))
+    expect(reply.status).toBe(401)
+    expect(reply.json).toEqual({ error: 'invalid_sec_key' })
+  })
+
+  it('refuses a callback without credentials with 401 missing_credentials', async () => {
+    const {
+      signature: _signature,
+      timestamp: _timestamp,
+      ...body
+    } = await smile.callbackBody({ scheme: 'signature' })
+    const reply = await server.send(JSON.stringify(body))
+    expect(reply.status).toBe(401)
+    expect(reply.json).toEqual({ error: 'missing_credentials' })
+  })
+
+  it('refuses malformed JSON with 400', async () => {
+    const reply = await server.send('{"signature": "abc", ')
+    expect(reply.status).toBe(400)
+    expect(reply.json?.[target.bodyErrors.field]).toBe(target.bodyErrors.invalidJson)
+  })
+
+  it('refuses a body over the limit with 413 (declared length)', async () => {
+    const body = await smile.callbackBody({ scheme: 'signature' })
+    const reply = await server.send(JSON.stringify({ ...body, padding: 'x'.repeat(LIMIT) }))
+    expect(reply.status).toBe(413)
+    expect(reply.json?.[target.bodyErrors.field]).toBe(target.bodyErrors.tooLarge)
+  })
+
+  it('refuses a body over the limit with 413 (chunked, no declared length)', async () => {
+    const body = await smile.callbackBody({ scheme: 'signature' })
+    const reply = await server.send(JSON.stringify({ ...body, padding: 'x'.repeat(2 * LIMIT) }), {
+      chunked: true,
+    })
+    expect(reply.status).toBe(413)
+    expect(reply.json?.[target.bodyErrors.field]).toBe(target.bodyErrors.tooLarge)
+  })
+
+  it('accepts a body just under the limit', async () => {
+    const body = await smile.callbackBody({ scheme: 'signature' })
+    const padding = 'x'.repeat(LIMIT - JSON.stringify(body).length - 20)
+    const reply = await server.send(JSON.stringify({ ...body, padding }), { chunked: true })
+    expect(reply.status).toBe(200)
+    expect(reply.json?.scheme).toBe('signature')
+  })
+
+  it('gives the verifier the route and the client address for the audit trail', async () => {
+    const body = await smile.callbackBody({ scheme: 'signature' })
+    events.length = 0
+    const reply = await server.send(JSON.stringify(body))
+    expect(reply.status).toBe(200)
+    expect(events).toHaveLength(1)
+    expect(events[0]).toMatchObject({
+      direction: 'incoming',
+      outcome: 'accepted',
+      route: ROUTE,
+      source_sdk: 'rest_api',
+    })
+    if (target.seesSourceIp) expect(events[0]!.sourceIp).toMatch(/127\.0\.0\.1$/)
+    else expect(events[0]!.sourceIp).toBeNull()
+  })
+})

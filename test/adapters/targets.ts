@@ -1,0 +1,153 @@
+/**
+ * Every adapter, mounted the way a user would, behind one interface so that one conformance suite runs
+ * against all of them. Each handler answers `{ scheme, transport, job }` so the suite can see what the
+ * handler saw.
+ */
+import { createServer } from 'node:http'
+import express, { type ErrorRequestHandler } from 'express'
+import Fastify from 'fastify'
+import { smileIdAuth as expressAuth } from '../../src/adapters/express.js'
+import { smileIdAuth as fastifyAuth } from '../../src/adapters/fastify.js'
+import { withSmileIdAuth } from '../../src/adapters/fetch.js'
+import { sendRejection, verifyIncomingMessage } from '../../src/adapters/node.js'
+import type { RequestVerifier } from '../../src/adapters/core.js'
+import type { VerificationSuccess } from '../../src/types.js'
+import { callFetch, listen, post, serveFetch, type Reply } from './http.js'
+
+export const ROUTE = '/smile/callback'
+
+/** How a target reports a body error: our `{ error }` codes, or the framework's own. */
+export interface BodyErrorCodes {
+  field: 'error' | 'code'
+  invalidJson: string
+  tooLarge: string
+}
+
+export interface Target {
+  name: string
+  /** The framework answers 400/413 itself (its parser ran first). */
+  bodyErrors: BodyErrorCodes
+  /** Whether the audit trail gets the client address. */
+  seesSourceIp: boolean
+  start(verifier: RequestVerifier, limit: number): Promise<Started>
+}
+
+export interface Started {
+  send(body: string, options?: { headers?: Record<string, string>; chunked?: boolean }): Promise<Reply>
+  close(): Promise<void>
+}
+
+const OUR_CODES: BodyErrorCodes = { field: 'error', invalidJson: 'invalid_json', tooLarge: 'body_too_large' }
+
+function seen(auth: VerificationSuccess | undefined, body: unknown) {
+  return {
+    scheme: auth?.scheme ?? null,
+    transport: auth?.transport ?? null,
+    job: (body as { SmileJobID?: unknown } | undefined)?.SmileJobID ?? null,
+  }
+}
+
+function overHttp(running: { url: string; close(): Promise<void> }): Started {
+  return { send: (body, options) => post(running.url + ROUTE, body, options), close: () => running.close() }
+}
+
+export const targets: Target[] = [
+  {
+    name: 'express, no body parser',
+    bodyErrors: OUR_CODES,
+    seesSourceIp: true,
+    async start(verifier, limit) {
+      const app = express()
+      app.post(ROUTE, expressAuth({ verifier, limit }), (req, res) => {
+        res.json(seen(req.smileIdAuth, req.body))
+      })
+      return overHttp(await listen(createServer(app)))
+    },
+  },
+  {
+    name: 'express after express.json()',
+    // body-parser answers first; the app's error handler reports its error type.
+    bodyErrors: { field: 'error', invalidJson: 'entity.parse.failed', tooLarge: 'entity.too.large' },
+    seesSourceIp: true,
+    async start(verifier, limit) {
+      const app = express()
+      app.use(express.json({ limit }))
+      app.post(ROUTE, expressAuth({ verifier, limit }), (req, res) => {
+        res.json(seen(req.smileIdAuth, req.body))
+      })
+      const onError: ErrorRequestHandler = (error: { status?: number; type?: string }, _req, res, _next) => {
+        res.status(error.status ?? 500).json({ error: error.type ?? 'internal' })
+      }
+      app.use(onError)
+      return overHttp(await listen(createServer(app)))
+    },
+  },
+  {
+    name: 'fastify',
+    bodyErrors: {
+      field: 'code',
+      invalidJson: 'FST_ERR_CTP_INVALID_JSON_BODY',
+      tooLarge: 'FST_ERR_CTP_BODY_TOO_LARGE',
+    },
+    seesSourceIp: true,
+    async start(verifier, limit) {
+      const app = Fastify()
+      await app.register(async (scope) => {
+        await scope.register(fastifyAuth, { verifier, limit })
+        scope.post(ROUTE, async (request) => seen(request.smileIdAuth, request.body))
+      })
+      await app.listen({ port: 0, host: '127.0.0.1' })
+      const { port } = app.server.address() as { port: number }
+      return overHttp({ url: `http://127.0.0.1:${port}`, close: () => app.close() })
+    },
+  },
+  {
+    name: 'fetch handler behind node:http',
+    bodyErrors: OUR_CODES,
+    seesSourceIp: false,
+    async start(verifier, limit) {
+      const handler = withSmileIdAuth(
+        verifier,
+        (_request, { auth, body }) => Response.json(seen(auth, body)),
+        { limit },
+      )
+      return overHttp(await serveFetch(handler))
+    },
+  },
+  {
+    name: 'fetch handler called with Request objects',
+    bodyErrors: OUR_CODES,
+    seesSourceIp: false,
+    async start(verifier, limit) {
+      const handler = withSmileIdAuth(
+        verifier,
+        (_request, { auth, body }) => Response.json(seen(auth, body)),
+        { limit },
+      )
+      return {
+        send: (body, options) => callFetch(handler, `https://partner.example${ROUTE}`, body, options),
+        close: async () => undefined,
+      }
+    },
+  },
+  {
+    name: 'node:http',
+    bodyErrors: OUR_CODES,
+    seesSourceIp: true,
+    async start(verifier, limit) {
+      const server = createServer((req, res) => {
+        verifyIncomingMessage(verifier, req, { limit })
+          .then((verification) => {
+            if (!verification.ok) return sendRejection(res, verification)
+            for (const [name, value] of Object.entries(verification.headers)) res.setHeader(name, value)
+            res.writeHead(200, { 'content-type': 'application/json' })
+            res.end(JSON.stringify(seen(verification.result, verification.body)))
+          })
+          .catch(() => {
+            res.writeHead(500).end()
+          })
+      })
+      return overHttp(await listen(server))
+    },
+  },
+]
