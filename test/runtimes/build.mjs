@@ -44,11 +44,15 @@ function runtimeName() {
   if (typeof globalThis.process !== 'undefined') return 'node ' + globalThis.process.versions.node
   return 'unknown'
 }
+// Which crypto backend this runtime picked through the package's \`#crypto\` import map: the file it
+// resolves to, and the name the loaded module reports (the same module instance the library uses).
 let cryptoModule
+let cryptoBackend = 'unknown'
 try {
   cryptoModule = import.meta.resolve('#crypto')
+  cryptoBackend = (await import('#crypto')).backend.name
 } catch (error) {
-  cryptoModule = 'unresolved: ' + (error && error.message)
+  cryptoModule = cryptoModule ?? 'unresolved: ' + (error && error.message)
 }
 let report
 try {
@@ -56,10 +60,30 @@ try {
 } catch (error) {
   report = { passed: 0, failed: 1, results: [{ name: 'suite loads and runs', ok: false, detail: String(error && error.stack || error) }] }
 }
-console.log(${JSON.stringify(REPORT_MARKER)} + JSON.stringify({ runtime: runtimeName(), cryptoModule, ...report }))
+console.log(${JSON.stringify(REPORT_MARKER)} + JSON.stringify({ runtime: runtimeName(), cryptoModule, cryptoBackend, ...report }))
 `
   await esbuild.build({
     stdin: { contents, resolveDir: here, sourcefile: 'process-entry.mjs', loader: 'js' },
+    bundle: true,
+    packages: 'external',
+    external: ['#crypto'],
+    format: 'esm',
+    platform: 'neutral',
+    target: 'es2022',
+    loader: loaders,
+    outfile,
+    absWorkingDir: repoRoot,
+    logLevel: 'silent',
+  })
+  return outfile
+}
+
+/** Bundles the suite itself (vectors embedded, packages external) for in-process use by `self-check.mjs`. */
+export async function buildSuiteModule() {
+  const outfile = join(outRoot, 'suite.mjs')
+  mkdirSync(outRoot, { recursive: true })
+  await esbuild.build({
+    entryPoints: [join(here, 'conformance.mjs')],
     bundle: true,
     packages: 'external',
     format: 'esm',
@@ -80,7 +104,11 @@ console.log(${JSON.stringify(REPORT_MARKER)} + JSON.stringify({ runtime: runtime
  * `['node']` the library's `#crypto` resolves to the node:crypto backend instead, which only runs under
  * `nodejs_compat` (`node:*` imports are left to workerd).
  */
-export async function buildWorker({ name, placeholder = false, conditions = ['workerd', 'worker', 'browser'] }) {
+export async function buildWorker({
+  name,
+  placeholder = false,
+  conditions = ['workerd', 'worker', 'browser'],
+}) {
   const outfile = join(outRoot, name, 'worker.mjs')
   mkdirSync(dirname(outfile), { recursive: true })
   const contents = `
@@ -98,13 +126,17 @@ export default {
   },
 }
 `
+  const nodeFlavour = conditions.includes('node')
   const result = await esbuild.build({
     stdin: { contents, resolveDir: here, sourcefile: 'worker-entry.mjs', loader: 'js' },
     bundle: true,
     format: 'esm',
-    platform: 'browser',
+    // esbuild adds the `browser` condition on the browser platform, which would outrank `node` in the
+    // package's import map; `neutral` adds none, so the node:crypto backend is picked.
+    platform: nodeFlavour ? 'neutral' : 'browser',
+    ...(nodeFlavour ? { mainFields: ['module', 'main'], plugins: [nodeBuiltinsForRequire] } : {}),
     conditions,
-    external: conditions.includes('node') ? ['node:*'] : [],
+    external: nodeFlavour ? ['node:*'] : [],
     target: 'es2022',
     loader: loaders,
     metafile: true,
@@ -115,13 +147,33 @@ export default {
   return { outfile, metafile: result.metafile, ...describeBundle(result.metafile, outfile) }
 }
 
+/**
+ * Lets CommonJS dependencies (node-forge) `require('crypto')` in an ESM Worker under nodejs_compat, as
+ * wrangler arranges: the bare builtin becomes a bundled ESM shim over the external `node:crypto`.
+ */
+const nodeBuiltinsForRequire = {
+  name: 'node-builtins-for-require',
+  setup(build) {
+    build.onResolve({ filter: /^(crypto)$/ }, (args) => ({ path: args.path, namespace: 'node-builtin' }))
+    build.onLoad({ filter: /.*/, namespace: 'node-builtin' }, (args) => ({
+      contents: `export * from 'node:${args.path}'`,
+      loader: 'js',
+    }))
+  },
+}
+
 /** Which crypto backend and which notable packages a bundle holds, and its `node:` imports. */
 export function describeBundle(metafile, outfile) {
-  const inputs = Object.keys(metafile.inputs).map((p) => p.replace(/\\/g, '/'))
-  const has = (fragment) => inputs.some((p) => p.includes(fragment))
   const output = metafile.outputs[relative(repoRoot, outfile).replace(/\\/g, '/')]
   if (output === undefined) throw new Error(`esbuild metafile has no output ${outfile}`)
-  const nodeImports = [...new Set((output?.imports ?? []).map((i) => i.path).filter((p) => p.startsWith('node:')))]
+  // Only what survived tree-shaking counts: an input with no bytes in the output was dropped.
+  const inputs = Object.entries(output.inputs)
+    .filter(([, input]) => input.bytesInOutput > 0)
+    .map(([path]) => path.replace(/\\/g, '/'))
+  const has = (fragment) => inputs.some((p) => p.includes(fragment))
+  const nodeImports = [
+    ...new Set((output?.imports ?? []).map((i) => i.path).filter((p) => p.startsWith('node:'))),
+  ]
   let backend = 'none'
   if (has('dist/crypto/node.js')) backend = has('dist/crypto/portable.js') ? 'node+web' : 'node'
   else if (has('dist/crypto/portable.js')) backend = 'web'

@@ -16,9 +16,13 @@ function toBase64(bytes) {
 
 async function hmacBase64(key, message) {
   const encoder = new TextEncoder()
-  const cryptoKey = await crypto.subtle.importKey('raw', encoder.encode(key), { name: 'HMAC', hash: 'SHA-256' }, false, [
-    'sign',
-  ])
+  const cryptoKey = await crypto.subtle.importKey(
+    'raw',
+    encoder.encode(key),
+    { name: 'HMAC', hash: 'SHA-256' },
+    false,
+    ['sign'],
+  )
   return toBase64(await crypto.subtle.sign('HMAC', cryptoKey, encoder.encode(message)))
 }
 
@@ -44,7 +48,8 @@ export async function runConformance() {
   await check('zod parses a credential shape', () => {
     const schema = z.object({ signature: z.string().length(44), timestamp: z.string() })
     if (!schema.safeParse(vectors[0]).success) throw new Error('valid credential rejected')
-    if (schema.safeParse({ signature: 'x', timestamp: 1 }).success) throw new Error('invalid credential accepted')
+    if (schema.safeParse({ signature: 'x', timestamp: 1 }).success)
+      throw new Error('invalid credential accepted')
   })
 
   await check('node-forge (dynamic import) public-decrypts a server-direction sec_key', async () => {
@@ -55,7 +60,8 @@ export async function runConformance() {
       const [rsaHalf, hashHalf] = v.server_sec_key.split('|')
       // Raw RSA with the public key, then PKCS#1 v1.5 type-1 unpadding.
       const decrypted = forge.pki.rsa.decrypt(forge.util.decode64(rsaHalf), publicKey, true, true)
-      if (decrypted !== hashHalf || hashHalf !== v.hash) throw new Error(`mismatch for timestamp ${v.timestamp}`)
+      if (decrypted !== hashHalf || hashHalf !== v.hash)
+        throw new Error(`mismatch for timestamp ${v.timestamp}`)
     }
   })
 

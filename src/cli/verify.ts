@@ -1,0 +1,195 @@
+/**
+ * `smileid-auth verify`: verifies a callback or response body with a {@link DualModeVerifier}, as a
+ * receiver would, and prints the {@link VerificationResult}.
+ *
+ * @internal
+ * @module
+ */
+import { DualModeVerifier, type DualModeVerifierOptions, type VerificationResult } from '../index.js'
+import { HELP_OPTION, durationOption, formatDuration, helpHint, oneOf, parseCommand } from './args.js'
+import { EXIT_OK, EXIT_REJECTED, UsageError, type CliContext, type Command, type Output } from './context.js'
+import { parseHeaders, parseJsonObject, readBody } from './input.js'
+import { KEY_OPTIONS, SEC_KEY_ENV, SIGNATURE_KEY_ENV, readKeys, single } from './keys.js'
+import { configurationToUsage, secKeyAuth, signatureAuth } from './strategies.js'
+import { indent, paint, pairs } from './style.js'
+
+const NAME = 'verify'
+
+const OPTIONS = {
+  ...HELP_OPTION,
+  ...KEY_OPTIONS,
+  'partner-id': { type: 'string' },
+  header: { type: 'string', short: 'H', multiple: true },
+  'no-freshness': { type: 'boolean' },
+  'max-age': { type: 'string' },
+  legacy: { type: 'string' },
+  json: { type: 'boolean' },
+  format: { type: 'string' },
+} as const
+
+const HELP = `Usage: smileid-auth verify [file|-] [options]
+
+Verifies the credential in a callback or response body (JSON, from a file or stdin) as a dual-mode
+receiver does: signature or sec_key, whichever the body carries, within a freshness window.
+
+Options:
+  --partner-id <id>             the partner to verify for (default: the body's partner_id).
+  -H, --header 'Name: value'    a request header, for the SmileID-* signature headers. Repeatable.
+  --api-key <key>               the signature API key (visible in 'ps': prefer a file or the env).
+                                Repeat to accept several keys, as during a key rotation.
+  --api-key-file <path>         read the signature API key from a file. Repeatable.
+  --sec-key-api-key <key>       the sec_key "API Key for Sec Key" (RSA public key).
+  --sec-key-api-key-file <path> read it from a file.
+  --max-age <duration>          accept timestamps up to this old (default 5m), e.g. 30d for a
+                                callback captured last month.
+  --no-freshness                do not check the timestamp's age at all.
+  --legacy accept|warn|reject   how to treat the legacy sec_key scheme (default accept).
+  --format text|json            text on a terminal, JSON otherwise (default); --json is --format json.
+  -h, --help                    show this help.
+
+Environment: ${SIGNATURE_KEY_ENV}, ${SEC_KEY_ENV} (used when no key flag is given).
+Exit codes: 0 accepted, 1 rejected, 2 usage or configuration error (bad flag, missing key, not JSON).
+`
+
+/**
+ * The `verify` command.
+ *
+ * @example
+ * ```ts
+ * // cat callback.json | smileid-auth verify --format text
+ * const code = await verify.run(context) // 0 accepted, 1 rejected
+ * ```
+ */
+export const verify: Command = {
+  name: NAME,
+  summary: 'verify a callback body; exit 0 accepted, 1 rejected',
+  help: HELP,
+  async run(context: CliContext): Promise<number> {
+    const { values, positionals } = parseCommand(NAME, context.argv, OPTIONS, 1)
+    const format =
+      values.json === true
+        ? 'json'
+        : oneOf(NAME, '--format', values.format, ['text', 'json'], context.stdout.isTTY ? 'text' : 'json')
+    if (values['no-freshness'] === true && values['max-age'] !== undefined) {
+      throw new UsageError('give --no-freshness or --max-age, not both', helpHint(NAME))
+    }
+    const maxAgeMs =
+      values['max-age'] === undefined ? undefined : durationOption(NAME, '--max-age', values['max-age'])
+    const legacy = oneOf(NAME, '--legacy', values.legacy, ['accept', 'warn', 'reject'], 'accept')
+    const headers = parseHeaders(NAME, values.header)
+    const { text, source } = await readBody(context, NAME, positionals[0])
+    const body = parseJsonObject(text, source)
+
+    const partnerId = values['partner-id'] ?? claimedPartner(body, headers)
+    if (partnerId === undefined) {
+      throw new UsageError(`${source} names no partner (partner_id or smile_client_id)`, 'give --partner-id')
+    }
+    const signatureKeys = await readKeys(
+      context,
+      NAME,
+      'api-key',
+      values['api-key'],
+      values['api-key-file'],
+      SIGNATURE_KEY_ENV,
+    )
+    const secKeyKey = single(
+      NAME,
+      await readKeys(
+        context,
+        NAME,
+        'sec-key-api-key',
+        values['sec-key-api-key'],
+        values['sec-key-api-key-file'],
+        SEC_KEY_ENV,
+      ),
+      'sec_key API key',
+    )
+    if (signatureKeys.length === 0 && secKeyKey === undefined) {
+      throw new UsageError(
+        'no key given',
+        `use --api-key-file or ${SIGNATURE_KEY_ENV} for signature, --sec-key-api-key-file or ${SEC_KEY_ENV} for sec_key`,
+      )
+    }
+    const options: DualModeVerifierOptions = {
+      partnerId,
+      policy: { legacy },
+      freshness: values['no-freshness'] === true ? false : maxAgeMs === undefined ? {} : { maxAgeMs },
+      now: context.now,
+    }
+    if (signatureKeys.length > 0) options.signature = signatureAuth(NAME, partnerId, signatureKeys)
+    // sec_key needs a digit partner id; without one only signature can be verified.
+    if (secKeyKey !== undefined && /^\d{1,15}$/.test(partnerId))
+      options.secKey = secKeyAuth(NAME, partnerId, secKeyKey)
+
+    let verifier: DualModeVerifier
+    try {
+      verifier = new DualModeVerifier(options)
+    } catch (error) {
+      throw configurationToUsage(NAME, error)
+    }
+    const result = await verifier.verify({ body, headers })
+    if (!result.ok && result.reason === 'scheme_not_allowed' && result.scheme !== null) {
+      const missing =
+        result.scheme === 'signature' ? options.signature === undefined : options.secKey === undefined
+      if (missing) throw missingSchemeKey(result.scheme, secKeyKey !== undefined)
+    }
+    context.stdout.write(
+      format === 'json' ? JSON.stringify(result, null, 2) + '\n' : renderText(result, context),
+    )
+    return result.ok ? EXIT_OK : EXIT_REJECTED
+  },
+}
+
+/** The partner a body or its headers name, as a string. */
+function claimedPartner(body: Record<string, unknown>, headers: Record<string, string>): string | undefined {
+  const value = headers['smileid-partner-id'] ?? body.partner_id ?? body.smile_client_id
+  if (typeof value === 'string' && value !== '') return value
+  if (typeof value === 'number' && Number.isSafeInteger(value)) return String(value)
+  return undefined
+}
+
+function missingSchemeKey(scheme: 'signature' | 'sec_key', secKeyGiven: boolean): UsageError {
+  if (scheme === 'signature') {
+    return new UsageError(
+      'the body carries a signature but no signature API key was given',
+      `use --api-key-file or ${SIGNATURE_KEY_ENV}`,
+    )
+  }
+  if (secKeyGiven)
+    return new UsageError('the body carries a sec_key, which needs a partner id of digits', helpHint(NAME))
+  return new UsageError(
+    'the body carries a sec_key but no sec_key API key was given',
+    `use --sec-key-api-key-file or ${SEC_KEY_ENV}`,
+  )
+}
+
+function renderText(result: VerificationResult, context: CliContext): string {
+  const out: Output = context.stdout
+  if (result.ok) {
+    const age = result.issuedAt === null ? '' : ` (${describeAge(context.now() - result.issuedAt.getTime())})`
+    const rows: Array<[string, string]> = [
+      ['scheme', `${result.scheme}${result.legacy ? ' (legacy)' : ''}, in the ${result.transport}`],
+      ['partner id', result.partnerId],
+      ['timestamp', `${JSON.stringify(result.timestamp)}${age}`],
+      ['key', result.keyId],
+    ]
+    if (result.warnings.length > 0) rows.push(['warnings', paint(out, 'yellow', result.warnings.join(', '))])
+    return `${paint(out, 'green', '✔ accepted')}\n${indent(pairs(rows))}`
+  }
+  const rows: Array<[string, string]> = [
+    ['reason', paint(out, 'red', result.reason)],
+    ['message', result.message],
+    ['scheme', result.scheme ?? '(none found)'],
+    ['partner id', result.partnerId ?? '(none)'],
+  ]
+  const hint =
+    result.reason === 'timestamp_expired' || result.reason === 'timestamp_in_future'
+      ? 'a captured request? verify it with --max-age 30d or --no-freshness'
+      : "run 'smileid-auth inspect' on the same body, with the same keys, for the likely cause"
+  rows.push(['next', hint])
+  return `${paint(out, 'red', '✖ rejected')}\n${indent(pairs(rows))}`
+}
+
+function describeAge(ms: number): string {
+  return ms >= 0 ? `${formatDuration(ms)} ago` : `${formatDuration(-ms)} in the future`
+}

@@ -1,0 +1,110 @@
+/**
+ * Runs the BUILT command-line tool (`dist/cli/main.js`) in a child process, as a user would. `npm test`
+ * builds first (`pretest`); alone, run `npx tsc -p tsconfig.build.json` before `npx vitest run test/cli`.
+ *
+ * @module
+ */
+import { spawn } from 'node:child_process'
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { expect } from 'vitest'
+
+/** The built entry point. */
+export const CLI = fileURLToPath(new URL('../../dist/cli/main.js', import.meta.url))
+
+/** Fails the suite early, with the fix, when the CLI was not built. */
+export function requireBuild(): void {
+  if (!existsSync(CLI))
+    throw new Error('dist/cli/main.js is missing: run `npx tsc -p tsconfig.build.json` (npm test does)')
+}
+
+/** What a run printed and how it ended. */
+export interface Run {
+  code: number | null
+  stdout: string
+  stderr: string
+}
+
+/** Options of {@link run}. */
+export interface RunOptions {
+  /** Text piped to stdin; stdin is closed empty when absent. */
+  input?: string
+  /** Extra environment variables. The parent's SMILEID_* variables are never passed on. */
+  env?: Record<string, string>
+  cwd?: string
+  /** Flags for the node process itself, such as `--max-old-space-size=16`. */
+  nodeFlags?: string[]
+}
+
+/** Spawns `node dist/cli/main.js ...args` and collects its output. */
+export function run(args: readonly string[], options: RunOptions = {}): Promise<Run> {
+  const env: Record<string, string> = {}
+  for (const [name, value] of Object.entries(process.env)) {
+    if (value !== undefined && !name.startsWith('SMILEID_')) env[name] = value
+  }
+  Object.assign(env, options.env)
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [...(options.nodeFlags ?? []), CLI, ...args], {
+      env,
+      cwd: options.cwd ?? process.cwd(),
+      stdio: 'pipe',
+    })
+    let stdout = ''
+    let stderr = ''
+    child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk))
+    child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk))
+    child.on('error', reject)
+    child.on('close', (code) => resolve({ code, stdout, stderr }))
+    child.stdin.end(options.input ?? '')
+  })
+}
+
+/** Parses stdout as JSON, failing with the output when it is not. */
+export function json<T = Record<string, unknown>>(result: Run): T {
+  try {
+    return JSON.parse(result.stdout) as T
+  } catch {
+    throw new Error(`stdout is not JSON (exit ${result.code}):\n${result.stdout}\nstderr:\n${result.stderr}`)
+  }
+}
+
+/** Asserts that no secret (nor a 24-character slice of one) appears in stdout or stderr. */
+export function expectNoSecrets(result: Run, secrets: readonly string[]): void {
+  const output = result.stdout + result.stderr
+  for (const secret of secrets) {
+    const compact = secret.replace(/\s+/g, '')
+    expect(output.includes(secret), 'a secret appears in the output').toBe(false)
+    for (let i = 0; i + 24 <= compact.length; i += 24) {
+      expect(output.includes(compact.slice(i, i + 24)), 'part of a secret appears in the output').toBe(false)
+    }
+  }
+}
+
+/** Asserts a usage error: exit 2, exactly one line on stderr, no stack trace. */
+export function expectUsageError(result: Run, pattern?: RegExp): void {
+  expect(result.code, result.stderr).toBe(2)
+  const lines = result.stderr.trimEnd().split('\n')
+  expect(lines).toHaveLength(1)
+  expect(result.stderr).not.toMatch(/\n\s+at /)
+  if (pattern) expect(result.stderr.trimEnd()).toMatch(pattern)
+}
+
+/** A scratch directory, removed by the returned function. */
+export function scratch(): {
+  dir: string
+  file: (name: string, content: string) => string
+  remove: () => void
+} {
+  const dir = mkdtempSync(join(tmpdir(), 'smileid-cli-'))
+  return {
+    dir,
+    file: (name, content) => {
+      const path = join(dir, name)
+      writeFileSync(path, content)
+      return path
+    },
+    remove: () => rmSync(dir, { recursive: true, force: true }),
+  }
+}

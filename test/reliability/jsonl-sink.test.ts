@@ -1,0 +1,286 @@
+/**
+ * Nothing lost: `jsonlAuditSink` under load and failure. 20 000 concurrent verifications leave exactly
+ * 20 000 parseable lines after `close()`; write errors (an unwritable path, a stream that fails mid-way) go
+ * to `onError` and `stats` and never touch a verification; a slow destination is written only after
+ * 'drain', so the stream's buffer and the sink's queue stay bounded, and `close()` still flushes everything.
+ */
+import { mkdtemp, readFile, rm } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { Writable } from 'node:stream'
+import { setImmediate as nextTurn } from 'node:timers/promises'
+
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+
+import {
+  DualModeVerifier,
+  jsonlAuditSink,
+  type AuditEvent,
+  type JsonlAuditSink,
+  type VerificationResult,
+  type VerifyRequest,
+} from '../../src/index.js'
+import { NOW, PARTNER, signedRequests, testPartner, type SignedRequests } from '../hostile/fixtures.js'
+
+let dir: string
+let requests: SignedRequests
+
+beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'smileid-jsonl-'))
+  requests = await signedRequests()
+})
+afterAll(async () => {
+  await rm(dir, { recursive: true, force: true })
+})
+
+function verifierWith(audit: JsonlAuditSink | undefined): DualModeVerifier {
+  const { signature, secKey } = testPartner()
+  return new DualModeVerifier({
+    partnerId: PARTNER,
+    signature,
+    secKey,
+    ...(audit === undefined ? {} : { audit }),
+    onAuditError: () => undefined,
+    now: () => NOW,
+  })
+}
+
+/** Request `i` of a mixed stream: genuine in both schemes (no replay store: each is accepted again), forged, empty. */
+function mixedRequest(i: number): VerifyRequest {
+  switch (i % 4) {
+    case 0:
+      return { body: requests.signatureBody }
+    case 1:
+      return { body: requests.secKeyBody }
+    case 2:
+      return { body: { ...requests.signatureBody, signature: `${'C'.repeat(43)}=` } }
+    default:
+      return { body: { job_id: `job-${i}` } }
+  }
+}
+
+const summary = (results: VerificationResult[]) => results.map((r) => (r.ok ? `ok:${r.scheme}` : r.reason))
+
+/** A synthetic audit event of about 300 bytes, numbered by its route. */
+function event(i: number): AuditEvent {
+  return {
+    time: new Date(NOW).toISOString(),
+    direction: 'incoming',
+    partnerId: PARTNER,
+    scheme: 'signature',
+    outcome: 'accepted',
+    reason: null,
+    keyId: 'hmac:0123456789abcdef',
+    transport: 'body',
+    warnings: [],
+    route: `/smile/callback/${i}`,
+    sourceIp: '127.0.0.1',
+    source_sdk: 'rest_api',
+    source_sdk_version: '1.0.0',
+  }
+}
+
+/** A destination that acknowledges each write after `delayMs`, failing from line `failAfter` on if given. */
+class SlowWritable extends Writable {
+  readonly lines: string[] = []
+  /** Largest `writableLength` seen right after a write call. */
+  maxBuffered = 0
+  /** Writes issued while the stream had asked for 'drain'. */
+  writesWhileFull = 0
+  writeCalls = 0
+
+  constructor(
+    private readonly delayMs: number,
+    highWaterMark: number,
+    private readonly failAfter = Infinity,
+  ) {
+    super({ highWaterMark, decodeStrings: false })
+  }
+
+  override write(chunk: unknown, ...rest: unknown[]): boolean {
+    this.writeCalls++
+    if (this.writableNeedDrain) this.writesWhileFull++
+    const ok = (super.write as (...args: unknown[]) => boolean)(chunk, ...rest)
+    this.maxBuffered = Math.max(this.maxBuffered, this.writableLength)
+    return ok
+  }
+
+  override _write(chunk: string, _encoding: string, callback: (error?: Error | null) => void): void {
+    setTimeout(() => {
+      const lines = chunk.split('\n').slice(0, -1)
+      if (this.lines.length + lines.length > this.failAfter) {
+        callback(Object.assign(new Error('no space left on device'), { code: 'ENOSPC' }))
+        return
+      }
+      this.lines.push(...lines)
+      callback()
+    }, this.delayMs)
+  }
+}
+
+describe('jsonlAuditSink: nothing lost', () => {
+  it(
+    'writes exactly one parseable line per verification for 20 000 concurrent verifications',
+    { timeout: 60_000 },
+    async () => {
+      const path = join(dir, 'audit.jsonl')
+      const errors: Error[] = []
+      const sink = jsonlAuditSink(path, { onError: (error) => errors.push(error) })
+      const verifier = verifierWith(sink)
+      const total = 20_000
+      const results = await Promise.all(
+        Array.from({ length: total }, (_, i) =>
+          verifier.verify(mixedRequest(i), { route: `/smile/callback/${i}` }),
+        ),
+      )
+      await sink.close()
+
+      const text = await readFile(path, 'utf8')
+      expect(text.endsWith('\n')).toBe(true)
+      const lines = text.slice(0, -1).split('\n')
+      expect(lines.length).toBe(total)
+      const events = lines.map((line) => JSON.parse(line) as AuditEvent)
+      // Every verification is there once, with its own outcome.
+      expect(new Set(events.map((e) => e.route)).size).toBe(total)
+      const byRoute = new Map(events.map((e) => [e.route, `${e.outcome}:${e.reason}`]))
+      const logged = results.map((_, i) => byRoute.get(`/smile/callback/${i}`))
+      expect(logged).toEqual(results.map((r) => (r.ok ? 'accepted:null' : `rejected:${r.reason}`)))
+      expect(summary(results.slice(0, 4))).toEqual([
+        'ok:signature',
+        'ok:sec_key',
+        'invalid_signature',
+        'missing_credentials',
+      ])
+      expect(sink.stats).toEqual({ written: total, dropped: 0, errors: 0 })
+      expect(errors).toEqual([])
+    },
+  )
+
+  it.each([
+    ['a directory that does not exist', (base: string) => join(base, 'missing', 'dir', 'audit.jsonl')],
+    ['a path that is a directory', (base: string) => base],
+  ])('reports %s through onError and stats, and verifications do not change', async (_name, pathOf) => {
+    const errors: Error[] = []
+    const sink = jsonlAuditSink(pathOf(dir), { onError: (error) => errors.push(error) })
+    const total = 500
+    const withSink = verifierWith(sink)
+    const results = await Promise.all(
+      Array.from({ length: total }, (_, i) => withSink.verify(mixedRequest(i))),
+    )
+    // More events after the error is known: counted as dropped too.
+    await nextTurn()
+    await new Promise((resolve) => setTimeout(resolve, 20))
+    const later = await Promise.all(Array.from({ length: 20 }, (_, i) => withSink.verify(mixedRequest(i))))
+    await sink.close()
+
+    const without = verifierWith(undefined)
+    const expected = await Promise.all(
+      Array.from({ length: total }, (_, i) => without.verify(mixedRequest(i))),
+    )
+    expect(summary(results)).toEqual(summary(expected))
+    expect(summary(later)).toEqual(summary(expected.slice(0, 20)))
+    expect(withSink.stats.auditErrors).toBe(0)
+
+    expect(errors.length).toBeGreaterThanOrEqual(1)
+    expect(sink.stats.errors).toBeGreaterThanOrEqual(1)
+    expect(sink.stats.written).toBe(0)
+    // Every event is accounted for: none written, all dropped.
+    expect(sink.stats.dropped).toBe(total + 20)
+  })
+
+  it('reports a destination that fails mid-way (disk full) and accounts for every event', async () => {
+    const stream = new SlowWritable(1, 16 * 1024, 1000)
+    const errors: Error[] = []
+    const sink = jsonlAuditSink(stream, { onError: (error) => errors.push(error) })
+    const withSink = verifierWith(sink)
+    const without = verifierWith(undefined)
+    const total = 3000
+    const results: VerificationResult[] = []
+    // Spread over many turns so that the sink writes many batches, some before and some after the failure.
+    for (let i = 0; i < total; i += 100) {
+      results.push(
+        ...(await Promise.all(Array.from({ length: 100 }, (_, j) => withSink.verify(mixedRequest(i + j))))),
+      )
+      await new Promise((resolve) => setTimeout(resolve, 1))
+    }
+    await sink.close()
+
+    const expected = await Promise.all(
+      Array.from({ length: total }, (_, i) => without.verify(mixedRequest(i))),
+    )
+    expect(summary(results)).toEqual(summary(expected))
+    expect(errors.map((e) => (e as NodeJS.ErrnoException).code)).toContain('ENOSPC')
+    expect(sink.stats.errors).toBe(1)
+    expect(sink.stats.written).toBe(stream.lines.length)
+    expect(sink.stats.written).toBeLessThanOrEqual(1000)
+    expect(sink.stats.written + sink.stats.dropped).toBe(total)
+    for (const line of stream.lines) expect(() => JSON.parse(line)).not.toThrow()
+  })
+
+  it(
+    'waits for drain on a slow destination and still flushes everything on close()',
+    { timeout: 30_000 },
+    async () => {
+      const highWaterMark = 1024
+      const stream = new SlowWritable(2, highWaterMark)
+      const sink = jsonlAuditSink(stream)
+      const total = 20_000
+      // 200 events per turn: far faster than a destination that takes 2 ms per write.
+      for (let i = 0; i < total; i++) {
+        sink.write(event(i))
+        if (i % 200 === 199) await nextTurn()
+      }
+      const writesBeforeClose = stream.writeCalls
+      await sink.close()
+
+      expect(stream.writesWhileFull).toBe(0)
+      // Batching: far fewer writes than events, because events wait in the sink's queue while the stream is full.
+      expect(writesBeforeClose).toBeLessThan(total / 10)
+      expect(stream.lines.length).toBe(total)
+      expect(new Set(stream.lines.map((line) => (JSON.parse(line) as AuditEvent).route)).size).toBe(total)
+      expect(sink.stats).toEqual({ written: total, dropped: 0, errors: 0 })
+      // The stream never holds more than one batch beyond its high-water mark (the batch ≤ maxBufferBytes).
+      expect(stream.maxBuffered).toBeLessThanOrEqual(highWaterMark + 16 * 1024 * 1024)
+    },
+  )
+
+  it('keeps memory bounded when the destination stalls: the queue stops at maxBufferBytes, drops are counted', async () => {
+    const maxBufferBytes = 64 * 1024
+    const highWaterMark = 1024
+    // A destination that takes a long time over each write: a stalled disk.
+    const stream = new SlowWritable(200, highWaterMark)
+    const errors: Error[] = []
+    const sink = jsonlAuditSink(stream, { maxBufferBytes, onError: (error) => errors.push(error) })
+    const total = 50_000
+    const lineBytes = JSON.stringify(event(0)).length + 1
+    for (let i = 0; i < total; i++) {
+      sink.write(event(i))
+      if (i % 1000 === 999) await nextTurn()
+    }
+    const { dropped } = sink.stats
+    // What the sink can hold: one batch in the stream beyond its high-water mark, and a full queue of its own.
+    const held = total - dropped
+    expect(held * lineBytes).toBeLessThanOrEqual(highWaterMark + 2 * maxBufferBytes + 2 * lineBytes * 1000)
+    expect(dropped).toBeGreaterThan(total / 2)
+    expect(stream.maxBuffered).toBeLessThanOrEqual(highWaterMark + maxBufferBytes)
+    expect(errors.length).toBe(dropped)
+    expect(errors[0]?.message).toBe('audit buffer full: event dropped')
+
+    await sink.close()
+    expect(stream.writesWhileFull).toBe(0)
+    expect(sink.stats.written + sink.stats.dropped).toBe(total)
+    expect(stream.lines.length).toBe(sink.stats.written)
+    expect(sink.stats.errors).toBe(0)
+  })
+
+  it('counts events written after close() as dropped and leaves a stream it was given open', async () => {
+    const stream = new SlowWritable(0, 16 * 1024)
+    const sink = jsonlAuditSink(stream)
+    for (let i = 0; i < 10; i++) sink.write(event(i))
+    await sink.close()
+    sink.write(event(10))
+    expect(sink.stats).toEqual({ written: 10, dropped: 1, errors: 0 })
+    expect(stream.writableEnded).toBe(false)
+    expect(stream.lines.length).toBe(10)
+  })
+})
