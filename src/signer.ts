@@ -4,7 +4,7 @@
  *
  * @module
  */
-import { backend } from '#crypto'
+import { hashBackend as backend } from '#crypto-hash'
 import type { AuditEvent, AuditSink } from './audit/events.js'
 import { emitAudit, normalizeSinks } from './audit/dispatch.js'
 import { ConfigurationError } from './errors.js'

@@ -48,7 +48,11 @@ export interface RsaPrivateKey {
 /** Values that are synchronous on Node and asynchronous on Web crypto. */
 export type MaybePromise<T> = T | Promise<T>
 
-export interface CryptoBackend {
+/**
+ * HMAC and SHA-256: all the `signature` scheme and the verifier need. Kept apart from RSA so a
+ * signature-only bundle (a Worker) never pulls in node-forge.
+ */
+export interface HashBackend {
   /** `node` or `web`: which implementation this is (reported by tests and benchmarks). */
   readonly name: 'node' | 'web'
   /** Imports an HMAC-SHA256 key from the API key string's UTF-8 bytes. */
@@ -57,6 +61,10 @@ export interface CryptoBackend {
   hmacSha256Base64(key: HmacKey, message: string): MaybePromise<string>
   /** Lowercase hex SHA-256 of `utf8(message)` (or of the bytes given). */
   sha256Hex(message: string | Uint8Array): MaybePromise<string>
+}
+
+/** PKCS#1 v1.5 RSA in both directions, for the legacy `sec_key` scheme. */
+export interface RsaBackend {
   /** Imports an RSA public key. */
   importRsaPublicKey(key: RsaPublicComponents): MaybePromise<RsaPublicKey>
   /** Imports an RSA private key. */
@@ -73,3 +81,6 @@ export interface CryptoBackend {
    */
   rsaPrivateDecrypt(key: RsaPrivateKey, data: Uint8Array, messageLength: number): MaybePromise<Uint8Array | null>
 }
+
+/** A complete backend: hashing and RSA. */
+export interface CryptoBackend extends HashBackend, RsaBackend {}

@@ -31,8 +31,23 @@ let forgeModule: Promise<Forge> | undefined
 
 /** Loads node-forge once, on first use. */
 export function loadForge(): Promise<Forge> {
-  forgeModule ??= import('node-forge').then((m) => ((m as { default?: Forge }).default ?? m) as Forge)
+  forgeModule ??= import('node-forge').then((m) => withWorkingRandom(((m as { default?: Forge }).default ?? m) as Forge))
   return forgeModule
+}
+
+/**
+ * node-forge takes randomness (for RSA blinding) from `require('crypto')` wherever `process.versions.node`
+ * exists; a Worker with `nodejs_compat` has that, while the bundled `crypto` is forge's empty browser stub.
+ * There, WebCrypto supplies the bytes instead.
+ */
+function withWorkingRandom(forge: Forge): Forge {
+  try {
+    forge.random.getBytesSync(1)
+  } catch {
+    forge.random.getBytesSync = (count: number) => bytesToBinaryString(crypto.getRandomValues(new Uint8Array(count)))
+    forge.random.getBytes = forge.random.getBytesSync as typeof forge.random.getBytes
+  }
+  return forge
 }
 
 /** A node-forge RSA private key. */

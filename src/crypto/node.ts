@@ -10,11 +10,8 @@
  */
 import {
   constants,
-  createHash,
-  createHmac,
   createPrivateKey,
   createPublicKey,
-  createSecretKey,
   privateEncrypt,
   publicDecrypt,
   publicEncrypt,
@@ -22,18 +19,15 @@ import {
 } from 'node:crypto'
 import type {
   CryptoBackend,
-  HmacKey,
   RsaPrivateComponents,
   RsaPrivateKey,
   RsaPublicComponents,
   RsaPublicKey,
 } from './backend.js'
 import { toBase64Url } from '../encoding.js'
+import { hashBackend } from './node-hash.js'
 import { forgeRsaPrivateDecrypt, importForgePrivateKey, type ForgePrivateKey } from './forge.js'
 
-interface NodeHmacKey extends HmacKey {
-  readonly key: KeyObject
-}
 interface NodeRsaPublicKey extends RsaPublicKey {
   readonly key: KeyObject
 }
@@ -49,21 +43,9 @@ function publicJwk(key: RsaPublicComponents) {
   return { kty: 'RSA', n: toBase64Url(key.n), e: toBase64Url(key.e) }
 }
 
-/** The node:crypto backend. */
+/** The node:crypto backend: {@link hashBackend} plus RSA. */
 export const backend: CryptoBackend = {
-  name: 'node',
-  importHmacKey(secret) {
-    return { kind: 'hmac', key: createSecretKey(Buffer.from(secret, 'utf8')) } as NodeHmacKey
-  },
-  hmacSha256Base64(key, message) {
-    return createHmac('sha256', (key as NodeHmacKey).key)
-      .update(message, 'utf8')
-      .digest('base64')
-  },
-  sha256Hex(message) {
-    const hash = createHash('sha256')
-    return (typeof message === 'string' ? hash.update(message, 'utf8') : hash.update(message)).digest('hex')
-  },
+  ...hashBackend,
   importRsaPublicKey(key) {
     const keyObject = createPublicKey({ key: publicJwk(key), format: 'jwk' })
     return { kind: 'rsa-public', size: key.n.length, key: keyObject } as NodeRsaPublicKey

@@ -6,8 +6,8 @@
  * @internal
  * @module
  */
-import type { CryptoBackend, HmacKey, RsaPrivateKey, RsaPublicKey } from './backend.js'
-import { toBase64, toHex, utf8 } from '../encoding.js'
+import type { CryptoBackend, RsaPrivateKey, RsaPublicKey } from './backend.js'
+import { hashBackend } from './web-hash.js'
 import {
   forgeRsaPrivateDecrypt,
   forgeRsaPrivateEncrypt,
@@ -19,9 +19,6 @@ import {
   type ForgePublicKey,
 } from './forge.js'
 
-interface WebHmacKey extends HmacKey {
-  readonly key: CryptoKey
-}
 interface WebRsaPublicKey extends RsaPublicKey {
   readonly key: ForgePublicKey
 }
@@ -29,21 +26,9 @@ interface WebRsaPrivateKey extends RsaPrivateKey {
   readonly key: ForgePrivateKey
 }
 
-/** The WebCrypto + node-forge backend. */
+/** The WebCrypto + node-forge backend: {@link hashBackend} plus RSA. */
 export const backend: CryptoBackend = {
-  name: 'web',
-  async importHmacKey(secret) {
-    const key = await crypto.subtle.importKey('raw', utf8(secret), { name: 'HMAC', hash: 'SHA-256' }, false, ['sign'])
-    return { kind: 'hmac', key } as WebHmacKey
-  },
-  async hmacSha256Base64(key, message) {
-    const mac = await crypto.subtle.sign('HMAC', (key as WebHmacKey).key, utf8(message))
-    return toBase64(new Uint8Array(mac))
-  },
-  async sha256Hex(message) {
-    const bytes = typeof message === 'string' ? utf8(message) : (message as Uint8Array<ArrayBuffer>)
-    return toHex(new Uint8Array(await crypto.subtle.digest('SHA-256', bytes)))
-  },
+  ...hashBackend,
   async importRsaPublicKey(key) {
     return { kind: 'rsa-public', size: key.n.length, key: await importForgePublicKey(key) } as WebRsaPublicKey
   },

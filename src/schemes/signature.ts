@@ -3,8 +3,8 @@
  *
  * @module
  */
-import { backend as defaultBackend } from '#crypto'
-import type { CryptoBackend, HmacKey } from '../crypto/backend.js'
+import { hashBackend as defaultBackend } from '#crypto-hash'
+import type { HashBackend, HmacKey } from '../crypto/backend.js'
 import { ConfigurationError } from '../errors.js'
 import { constantTimeEqual } from '../encoding.js'
 import { readInstant } from '../timestamps.js'
@@ -31,7 +31,7 @@ export interface SignatureAuthOptions {
    */
   apiKey: string | readonly string[]
   /** @internal Overrides the crypto implementation (tests and benchmarks). */
-  backend?: CryptoBackend
+  backend?: HashBackend
 }
 
 /** A signature is exactly 32 bytes in standard padded base64: 43 characters and one `=`. */
@@ -67,7 +67,7 @@ export class SignatureAuth implements AuthStrategy<SignatureCredentials> {
   readonly scheme = 'signature' as const
   /** The partner id as configured. */
   readonly partnerId: string
-  readonly #backend: CryptoBackend
+  readonly #backend: HashBackend
   readonly #keys: PreparedKey[]
 
   /** @throws {@link ConfigurationError} for an empty or non-string partner id or API key. */
@@ -175,7 +175,7 @@ export class SignatureAuth implements AuthStrategy<SignatureCredentials> {
 }
 
 /** Imports a key once and derives its public id: a short, domain-separated hash of the secret. */
-function prepareKey(backend: CryptoBackend, secret: string): PreparedKey {
+function prepareKey(backend: HashBackend, secret: string): PreparedKey {
   const prepared = {} as PreparedKey
   prepared.key = settle(backend.importHmacKey(secret), (key) => (prepared.key = key))
   const digest = backend.sha256Hex(`smileid-auth-shim/key-id/${secret}`)

@@ -7,7 +7,7 @@
  *
  * @module
  */
-import { backend } from '#crypto'
+import { hashBackend as backend } from '#crypto-hash'
 import { emitAudit, normalizeSinks, type AuditErrorHandler } from '../audit/dispatch.js'
 import type { AuditEvent, AuditOutcome, AuditSink } from '../audit/events.js'
 import { fromUtf8 } from '../encoding.js'

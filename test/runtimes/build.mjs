@@ -175,8 +175,11 @@ export function describeBundle(metafile, outfile) {
     ...new Set((output?.imports ?? []).map((i) => i.path).filter((p) => p.startsWith('node:'))),
   ]
   let backend = 'none'
-  if (has('dist/crypto/node.js')) backend = has('dist/crypto/portable.js') ? 'node+web' : 'node'
-  else if (has('dist/crypto/portable.js')) backend = 'web'
+  // The hashing half (`#crypto-hash`) is in every bundle; the RSA half (`#crypto`) only where sec_key is used.
+  const node = has('dist/crypto/node-hash.js') || has('dist/crypto/node.js')
+  const web = has('dist/crypto/web-hash.js') || has('dist/crypto/portable.js')
+  if (node) backend = web ? 'node+web' : 'node'
+  else if (web) backend = 'web'
   return {
     backend,
     nodeImports,
