@@ -37,9 +37,10 @@ export interface SunsetPolicy {
 
 /**
  * The `error` code an adapter answers with: a {@link FailureReason} for a failed verification (401),
- * `invalid_json` for a body that is not JSON (400), `body_too_large` above the size limit (413).
+ * `invalid_json` for a body that is not JSON (400), `body_incomplete` for an upload that broke off (400),
+ * `body_too_large` above the size limit (413).
  */
-export type RequestErrorCode = FailureReason | 'invalid_json' | 'body_too_large'
+export type RequestErrorCode = FailureReason | 'invalid_json' | 'body_too_large' | 'body_incomplete'
 
 /** A request that passed: the handler runs. */
 export interface RequestAccepted {
@@ -138,7 +139,13 @@ export async function verifyPorts(
   let rawBody: string | undefined
   const port = ports.body
   if (port.kind === 'stream') {
-    const read = await port.read(limit)
+    let read: BodyRead
+    try {
+      read = await port.read(limit)
+    } catch {
+      // The upload broke off (client gone, connection reset): nothing complete to verify.
+      return rejected(400, 'body_incomplete', 'the body ended before it was complete', undefined)
+    }
     if (!read.ok) return tooLarge()
     rawBody = decoder.decode(read.bytes)
   } else if (port.raw !== undefined) {

@@ -33,7 +33,7 @@ export interface VerifyIncomingMessageOptions extends RequestLimitOptions {}
  * Reads the request body (up to `limit` bytes, default 1 MiB), parses it as JSON and verifies it. Returns
  * `{ result, body }` plus the `status` and `error` to answer a refused request with (see
  * {@link sendRejection}) and the `headers` (`Deprecation` / `Sunset`) to add to an accepted one. Never throws
- * on what a caller sends; rejects only when the connection fails mid-body.
+ * on what a caller sends: an upload that breaks off mid-body is a 400 `body_incomplete` rejection.
  *
  * @example
  * ```ts

@@ -283,6 +283,31 @@ describe('fetch', () => {
     expect(verification).toMatchObject({ ok: false, status: 401, error: 'malformed_credentials' })
   })
 
+  it('answers 400 body_incomplete when the upload breaks off, through verifyRequest and withSmileIdAuth', async () => {
+    const broken = () => {
+      let sent = false
+      const stream = new ReadableStream<Uint8Array>({
+        pull(controller) {
+          if (!sent) {
+            sent = true
+            controller.enqueue(new TextEncoder().encode('{"signature":"'))
+          } else controller.error(new Error('connection reset'))
+        },
+      })
+      return new Request('https://partner.example/cb', { method: 'POST', body: stream, duplex: 'half' } as RequestInit)
+    }
+    const verification = await verifyRequest(verifier, broken())
+    expect(verification).toMatchObject({ ok: false, status: 400, error: 'body_incomplete' })
+    let handled = false
+    const response = await withSmileIdAuth(verifier, () => {
+      handled = true
+      return new Response('ok')
+    })(broken())
+    expect(response.status).toBe(400)
+    expect(await response.json()).toEqual({ error: 'body_incomplete' })
+    expect(handled).toBe(false)
+  })
+
   it('refuses a request whose body was already read (misuse)', async () => {
     const request = new Request('https://partner.example/cb', { method: 'POST', body: '{}' })
     await request.text()

@@ -10,6 +10,7 @@ import {
   request as httpRequest,
   type IncomingMessage,
   type Server,
+  type ServerResponse,
   type ServerOptions,
 } from 'node:http'
 import { connect, type AddressInfo, type Socket } from 'node:net'
@@ -45,6 +46,8 @@ export interface RunningAdapter {
   readonly verifyCalls: number
   /** Errors the framework or the bridge saw (an aborted upload, a timeout). */
   readonly errors: unknown[]
+  /** The status of every response the server started to send, in order. */
+  readonly statuses: number[]
   /** Whether 400/413 answers carry this library's `{ error }` codes (not the framework's own). */
   ownBodyErrors: boolean
   close(): Promise<void>
@@ -80,6 +83,18 @@ export async function startAdapter(
 ): Promise<RunningAdapter> {
   let verifyCalls = 0
   const errors: unknown[] = []
+  const statuses: number[] = []
+  /** Records each response's status as the adapter (or the framework) ends it. */
+  const recording =
+    (listener: (req: IncomingMessage, res: ServerResponse) => void) =>
+    (req: IncomingMessage, res: ServerResponse) => {
+      const end = res.end.bind(res) as (...args: unknown[]) => ServerResponse
+      res.end = ((...args: unknown[]) => {
+        statuses.push(res.statusCode)
+        return end(...args)
+      }) as typeof res.end
+      listener(req, res)
+    }
   const counted: RequestVerifier = {
     verify: (request, context) => {
       verifyCalls++
@@ -108,7 +123,7 @@ export async function startAdapter(
     })
     // Express's final handler prints errors unless the environment is "test".
     app.set('env', 'test')
-    const server = createServer(serverOptions(options), app)
+    const server = createServer(serverOptions(options), recording(app))
     url = await listen(server)
     close = () => closeServer(server)
   } else if (name === 'fastify') {
@@ -128,35 +143,41 @@ export async function startAdapter(
     close = () => app.close()
   } else if (name === 'fetch') {
     const handler = withSmileIdAuth(counted, () => Response.json(accepted), limitOption)
-    const server = createServer(serverOptions(options), (req, res) => {
-      const respond = async () => {
-        const response = await handler(toRequest(req))
-        const headers: Record<string, string> = {}
-        response.headers.forEach((value, key) => (headers[key] = value))
-        res.writeHead(response.status, headers)
-        res.end(Buffer.from(await response.arrayBuffer()))
-      }
-      respond().catch((error: unknown) => {
-        errors.push(error)
-        if (!res.headersSent) res.writeHead(500)
-        res.end()
-      })
-    })
+    const server = createServer(
+      serverOptions(options),
+      recording((req, res) => {
+        const respond = async () => {
+          const response = await handler(toRequest(req))
+          const headers: Record<string, string> = {}
+          response.headers.forEach((value, key) => (headers[key] = value))
+          res.writeHead(response.status, headers)
+          res.end(Buffer.from(await response.arrayBuffer()))
+        }
+        respond().catch((error: unknown) => {
+          errors.push(error)
+          if (!res.headersSent) res.writeHead(500)
+          res.end()
+        })
+      }),
+    )
     url = await listen(server)
     close = () => closeServer(server)
   } else {
-    const server = createServer(serverOptions(options), (req, res) => {
-      verifyIncomingMessage(counted, req, limitOption).then(
-        (verification) => {
-          if (!verification.ok) return sendRejection(res, verification)
-          res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(accepted))
-        },
-        (error: unknown) => {
-          errors.push(error)
-          res.destroy()
-        },
-      )
-    })
+    const server = createServer(
+      serverOptions(options),
+      recording((req, res) => {
+        verifyIncomingMessage(counted, req, limitOption).then(
+          (verification) => {
+            if (!verification.ok) return sendRejection(res, verification)
+            res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(accepted))
+          },
+          (error: unknown) => {
+            errors.push(error)
+            res.destroy()
+          },
+        )
+      }),
+    )
     url = await listen(server)
     close = () => closeServer(server)
   }
@@ -168,6 +189,7 @@ export async function startAdapter(
       return verifyCalls
     },
     errors,
+    statuses,
     ownBodyErrors: name !== 'express+json' && name !== 'fastify',
     close,
   }
