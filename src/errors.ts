@@ -8,11 +8,7 @@ import type { FailureReason, VerificationFailure } from './types.js'
 
 /** Stable codes of {@link ConfigurationError}. */
 export type ConfigurationErrorCode =
-  | 'invalid_partner_id'
-  | 'missing_key'
-  | 'invalid_api_key'
-  | 'invalid_private_key'
-  | 'invalid_options'
+  'invalid_partner_id' | 'missing_key' | 'invalid_api_key' | 'invalid_private_key' | 'invalid_options'
 
 /**
  * A configuration mistake: a bad key, a partner id the scheme cannot use, an invalid option.

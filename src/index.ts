@@ -42,10 +42,16 @@ export type { MigrationPolicy, ResolvedPolicy } from './verifier/policy.js'
 export { MemoryReplayStore, MemoryUpgradeStore } from './replay/memory.js'
 export type { MemoryReplayStoreOptions } from './replay/memory.js'
 export { jsonlAuditSink, LegacyUsageTracker } from './audit/sinks.js'
-export type { JsonlAuditSink, JsonlAuditSinkOptions, JsonlAuditSinkStats, LineWritable } from './audit/sinks.js'
+export type {
+  JsonlAuditSink,
+  JsonlAuditSinkOptions,
+  JsonlAuditSinkStats,
+  LineWritable,
+} from './audit/sinks.js'
 export { summarizeAudit } from './audit/report.js'
 export type { PartnerUsage, SummarizeOptions, UsageReport } from './audit/report.js'
 export { callbackBodySchema, secKeyCredentialsSchema, signatureCredentialsSchema } from './schemas.js'
+export type { CallbackBody } from './schemas.js'
 export { MigratingSigner } from './signer.js'
 export type {
   MigratingSignerOptions,

@@ -14,15 +14,25 @@ import { fromBase64, fromBase64Url, fromUtf8 } from './encoding.js'
 
 /** A JSON Web Key for an RSA key, as accepted in `apiKey` / `privateKey`. */
 export interface RsaJwk {
+  /** Key type: always `RSA`. */
   kty: 'RSA'
+  /** Modulus, base64url. */
   n: string
+  /** Public exponent, base64url. */
   e: string
+  /** Private exponent (private keys only). */
   d?: string
+  /** First prime factor (private keys only). */
   p?: string
+  /** Second prime factor (private keys only). */
   q?: string
+  /** First CRT exponent (private keys only). */
   dp?: string
+  /** Second CRT exponent (private keys only). */
   dq?: string
+  /** CRT coefficient (private keys only). */
   qi?: string
+  /** Other JWK members (`kid`, `alg`, `use` …) are ignored. */
   [member: string]: unknown
 }
 
@@ -108,14 +118,16 @@ function pkcs1Public(bytes: Uint8Array): RsaPublicComponents {
 
 function spkiPublic(bytes: Uint8Array): RsaPublicComponents {
   const [algorithm, bitString, extra] = readChildren(readTop(bytes), 0x30)
-  if (extra || bitString?.tag !== 0x03 || bitString.body[0] !== 0) throw new Error('not a SubjectPublicKeyInfo')
+  if (extra || bitString?.tag !== 0x03 || bitString.body[0] !== 0)
+    throw new Error('not a SubjectPublicKeyInfo')
   checkAlgorithm(algorithm)
   return pkcs1Public(bitString.body.subarray(1))
 }
 
 function pkcs1Private(bytes: Uint8Array): RsaPrivateComponents {
   const [version, n, e, d, p, q, dp, dq, qi] = readChildren(readTop(bytes), 0x30)
-  if (version?.tag !== 0x02 || hexOf(version.body) !== '00') throw new Error('unsupported RSAPrivateKey version')
+  if (version?.tag !== 0x02 || hexOf(version.body) !== '00')
+    throw new Error('unsupported RSAPrivateKey version')
   return {
     n: unsignedInteger(n),
     e: unsignedInteger(e),
@@ -186,7 +198,8 @@ function jwkField(jwk: RsaJwk, name: keyof RsaJwk & string): Uint8Array {
 }
 
 function checkSize<T extends RsaPublicComponents>(key: T): T {
-  if (key.n.length < MIN_MODULUS_BYTES) throw new Error(`RSA modulus is ${key.n.length * 8} bits; at least 1024 are needed`)
+  if (key.n.length < MIN_MODULUS_BYTES)
+    throw new Error(`RSA modulus is ${key.n.length * 8} bits; at least 1024 are needed`)
   if (key.n.length > MAX_MODULUS_BYTES) throw new Error('RSA modulus is larger than 8192 bits')
   if (key.e.length > 8) throw new Error('RSA public exponent is too large')
   return key
@@ -234,9 +247,13 @@ export function parsePublicKey(input: unknown): RsaPublicComponents {
     }
     return checkSize(jwkPublic(parsePublicJwk(input)))
   } catch (cause) {
-    throw new ConfigurationError('invalid_api_key', `apiKey is not a usable RSA public key: ${reasonOf(cause)}`, {
-      cause,
-    })
+    throw new ConfigurationError(
+      'invalid_api_key',
+      `apiKey is not a usable RSA public key: ${reasonOf(cause)}`,
+      {
+        cause,
+      },
+    )
   }
 }
 

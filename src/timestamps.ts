@@ -58,7 +58,15 @@ export function readInstant(timestamp: string | number): ReadInstant {
   const second = Number(s)
   const millis = fraction ? Number(fraction.slice(0, 3).padEnd(3, '0')) : 0
   // Out-of-range fields (Feb 30, 24:00) would roll over in Date.UTC: such a timestamp is not a real instant.
-  if (month < 1 || month > 12 || day < 1 || day > daysInMonth(year, month) || hour > 23 || minute > 59 || second > 59) {
+  if (
+    month < 1 ||
+    month > 12 ||
+    day < 1 ||
+    day > daysInMonth(year, month) ||
+    hour > 23 ||
+    minute > 59 ||
+    second > 59
+  ) {
     return { ms: null, naive: false }
   }
   // Date.UTC maps years 0–99 to 1900–1999; compute those 400 years (one Gregorian cycle) later instead.
@@ -97,7 +105,11 @@ export function checkWindow(
 /** The result of a freshness check. */
 export type FreshnessCheck =
   | { ok: true }
-  | { ok: false; reason: 'timestamp_expired' | 'timestamp_in_future' | 'malformed_credentials'; message: string }
+  | {
+      ok: false
+      reason: 'timestamp_expired' | 'timestamp_in_future' | 'malformed_credentials'
+      message: string
+    }
 
 /** Checks an already-read instant against a freshness window. */
 export function checkFreshness(instant: ReadInstant, options: FreshnessOptions): FreshnessCheck {

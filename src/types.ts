@@ -80,6 +80,7 @@ export const FAILURE_REASONS: readonly FailureReason[] = [
 
 /** A successful verification. */
 export interface VerificationSuccess {
+  /** `true`: the request is authentic and allowed. */
   ok: true
   /** The scheme the request was authenticated with. */
   scheme: Scheme
@@ -103,6 +104,7 @@ export interface VerificationSuccess {
 
 /** A failed verification. */
 export interface VerificationFailure {
+  /** `false`: the request was refused; see `reason`. */
   ok: false
   /** The scheme the request claimed, or `null` when none could be told. */
   scheme: Scheme | null

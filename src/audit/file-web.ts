@@ -10,5 +10,8 @@ import type { LineWritable } from './sinks.js'
 /** Always throws: pass a writable stream to `jsonlAuditSink` on this runtime. */
 export function openAppendFile(path: string): LineWritable {
   void path
-  throw new ConfigurationError('invalid_options', 'this runtime has no file system: pass a writable stream instead of a path')
+  throw new ConfigurationError(
+    'invalid_options',
+    'this runtime has no file system: pass a writable stream instead of a path',
+  )
 }

@@ -13,13 +13,25 @@ export interface PartnerUsage {
   /** Every event of this partner. */
   total: number
   /** Requests accepted (including `would_reject`) per scheme, both directions. */
-  byScheme: { signature: number; sec_key: number }
+  byScheme: {
+    /** Accepted with the signature scheme. */
+    signature: number
+    /** Accepted with the legacy sec_key scheme. */
+    sec_key: number
+  }
   /** Every rejection, whatever its scheme. */
   rejected: number
   /** ISO time of the last accepted legacy request, or `null`. */
   lastLegacyAt: string | null
   /** SDKs (from the body's `source_sdk` / `source_sdk_version`) still authenticating with legacy. */
-  legacySdks: Array<{ sdk: string; version: string; count: number }>
+  legacySdks: Array<{
+    /** `source_sdk`, or `unknown`. */
+    sdk: string
+    /** `source_sdk_version`, or `unknown`. */
+    version: string
+    /** Legacy requests from it. */
+    count: number
+  }>
 }
 
 /** What {@link summarizeAudit} and {@link LegacyUsageTracker.report} return. */
@@ -118,7 +130,9 @@ export class UsageAggregator {
       if (c.secKey > 0) {
         lastLegacyMs = Math.max(lastLegacyMs, c.lastLegacyMs)
         const sdks = legacySdks.map((s) => `${s.sdk} ${s.version} (${s.count})`).join(', ')
-        blockers.push(`partner ${partnerId}: ${c.secKey} legacy sec_key request(s), last at ${lastLegacyAt}; SDKs: ${sdks}`)
+        blockers.push(
+          `partner ${partnerId}: ${c.secKey} legacy sec_key request(s), last at ${lastLegacyAt}; SDKs: ${sdks}`,
+        )
       }
     }
     return {

@@ -11,9 +11,13 @@ import { UsageAggregator, type UsageReport } from './report.js'
 
 /** The part of a Node `Writable` the JSONL sink uses. */
 export interface LineWritable {
+  /** Writes a chunk; `false` asks the writer to wait for `drain`. */
   write(chunk: string, callback?: (error?: Error | null) => void): boolean
+  /** Subscribes once to `drain`. */
   once(event: 'drain', listener: () => void): unknown
+  /** Subscribes to `error`. */
   on(event: 'error', listener: (error: Error) => void): unknown
+  /** Ends the stream after everything written. */
   end(callback?: () => void): unknown
 }
 
@@ -59,14 +63,23 @@ export interface JsonlAuditSink extends AuditSinkObject {
  * process.on('SIGTERM', () => void audit.close())
  * ```
  */
-export function jsonlAuditSink(destination: string | LineWritable, options: JsonlAuditSinkOptions = {}): JsonlAuditSink {
+export function jsonlAuditSink(
+  destination: string | LineWritable,
+  options: JsonlAuditSinkOptions = {},
+): JsonlAuditSink {
   const maxBufferBytes = options.maxBufferBytes ?? 16 * 1024 * 1024
-  if (!(maxBufferBytes > 0)) throw new ConfigurationError('invalid_options', 'maxBufferBytes must be positive')
+  if (!(maxBufferBytes > 0))
+    throw new ConfigurationError('invalid_options', 'maxBufferBytes must be positive')
   let stream: LineWritable
   if (typeof destination === 'string') {
-    if (destination.length === 0) throw new ConfigurationError('invalid_options', 'jsonlAuditSink needs a path or a stream')
+    if (destination.length === 0)
+      throw new ConfigurationError('invalid_options', 'jsonlAuditSink needs a path or a stream')
     stream = openAppendFile(destination)
-  } else if (destination && typeof destination.write === 'function' && typeof destination.once === 'function') {
+  } else if (
+    destination &&
+    typeof destination.write === 'function' &&
+    typeof destination.once === 'function'
+  ) {
     stream = destination
   } else {
     throw new ConfigurationError('invalid_options', 'jsonlAuditSink needs a path or a writable stream')

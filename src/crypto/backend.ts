@@ -79,7 +79,11 @@ export interface RsaBackend {
    * Removes PKCS#1 v1.5 type-2 padding with the private key, expecting a message of `messageLength`
    * bytes; `null` on any failure, uniformly.
    */
-  rsaPrivateDecrypt(key: RsaPrivateKey, data: Uint8Array, messageLength: number): MaybePromise<Uint8Array | null>
+  rsaPrivateDecrypt(
+    key: RsaPrivateKey,
+    data: Uint8Array,
+    messageLength: number,
+  ): MaybePromise<Uint8Array | null>
 }
 
 /** A complete backend: hashing and RSA. */

@@ -31,7 +31,9 @@ let forgeModule: Promise<Forge> | undefined
 
 /** Loads node-forge once, on first use. */
 export function loadForge(): Promise<Forge> {
-  forgeModule ??= import('node-forge').then((m) => withWorkingRandom(((m as { default?: Forge }).default ?? m) as Forge))
+  forgeModule ??= import('node-forge').then((m) =>
+    withWorkingRandom(((m as { default?: Forge }).default ?? m) as Forge),
+  )
   return forgeModule
 }
 
@@ -44,7 +46,8 @@ function withWorkingRandom(forge: Forge): Forge {
   try {
     forge.random.getBytesSync(1)
   } catch {
-    forge.random.getBytesSync = (count: number) => bytesToBinaryString(crypto.getRandomValues(new Uint8Array(count)))
+    forge.random.getBytesSync = (count: number) =>
+      bytesToBinaryString(crypto.getRandomValues(new Uint8Array(count)))
     forge.random.getBytes = forge.random.getBytesSync as typeof forge.random.getBytes
   }
   return forge
@@ -69,11 +72,24 @@ export async function importForgePublicKey(key: RsaPublicComponents): Promise<Fo
 export async function importForgePrivateKey(key: RsaPrivateComponents): Promise<ForgePrivateKey> {
   const forge = await loadForge()
   const b = (bytes: Uint8Array) => bigInt(forge, bytes)
-  return forge.pki.setRsaPrivateKey(b(key.n), b(key.e), b(key.d), b(key.p), b(key.q), b(key.dp), b(key.dq), b(key.qi))
+  return forge.pki.setRsaPrivateKey(
+    b(key.n),
+    b(key.e),
+    b(key.d),
+    b(key.p),
+    b(key.q),
+    b(key.dp),
+    b(key.dq),
+    b(key.qi),
+  )
 }
 
 /** Raw RSA (no padding) with either key; `null` when the input is not a valid block for this key. */
-async function rawRsa(key: ForgePublicKey | ForgePrivateKey, data: Uint8Array, pub: boolean): Promise<Uint8Array | null> {
+async function rawRsa(
+  key: ForgePublicKey | ForgePrivateKey,
+  data: Uint8Array,
+  pub: boolean,
+): Promise<Uint8Array | null> {
   const forge = await loadForge()
   try {
     return binaryStringToBytes(rawRsaOf(forge).decrypt(bytesToBinaryString(data), key, pub, false))
@@ -102,7 +118,10 @@ export async function forgeRsaPrivateDecrypt(
 }
 
 /** Public-key decryption of a type-1 ("private encrypt") block; `null` on any failure. */
-export async function forgeRsaPublicDecrypt(key: ForgePublicKey, data: Uint8Array): Promise<Uint8Array | null> {
+export async function forgeRsaPublicDecrypt(
+  key: ForgePublicKey,
+  data: Uint8Array,
+): Promise<Uint8Array | null> {
   const block = await rawRsa(key, data, true)
   if (block === null || block[0] !== 0x00 || block[1] !== 0x01) return null
   // EM = 0x00 || 0x01 || PS (≥ 8 bytes of 0xff) || 0x00 || M — public data, no secret to protect.

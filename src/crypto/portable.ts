@@ -33,7 +33,11 @@ export const backend: CryptoBackend = {
     return { kind: 'rsa-public', size: key.n.length, key: await importForgePublicKey(key) } as WebRsaPublicKey
   },
   async importRsaPrivateKey(key) {
-    return { kind: 'rsa-private', size: key.n.length, key: await importForgePrivateKey(key) } as WebRsaPrivateKey
+    return {
+      kind: 'rsa-private',
+      size: key.n.length,
+      key: await importForgePrivateKey(key),
+    } as WebRsaPrivateKey
   },
   rsaPublicEncrypt(key, data) {
     return forgeRsaPublicEncrypt((key as WebRsaPublicKey).key, data)

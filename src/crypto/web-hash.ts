@@ -16,7 +16,9 @@ interface WebHmacKey extends HmacKey {
 export const hashBackend: HashBackend = {
   name: 'web',
   async importHmacKey(secret) {
-    const key = await crypto.subtle.importKey('raw', utf8(secret), { name: 'HMAC', hash: 'SHA-256' }, false, ['sign'])
+    const key = await crypto.subtle.importKey('raw', utf8(secret), { name: 'HMAC', hash: 'SHA-256' }, false, [
+      'sign',
+    ])
     return { kind: 'hmac', key } as WebHmacKey
   },
   async hmacSha256Base64(key, message) {

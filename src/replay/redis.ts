@@ -242,7 +242,7 @@ export class RedisReplayStore implements ReplayStore {
   readonly #prefix: string
   readonly #timeoutMs: number
 
-  /** @throws {@link ConfigurationError} `invalid_options` when `client`, `prefix` or `timeoutMs` is unusable. */
+  /** @throws `ConfigurationError` `invalid_options` when `client`, `prefix` or `timeoutMs` is unusable. */
   constructor(options: RedisReplayStoreOptions) {
     const owner = 'RedisReplayStore'
     const record = readOptions(options, owner)
@@ -312,7 +312,7 @@ export class RedisUpgradeStore implements UpgradeStore {
   readonly #prefix: string
   readonly #timeoutMs: number
 
-  /** @throws {@link ConfigurationError} `invalid_options` when `client`, `prefix` or `timeoutMs` is unusable. */
+  /** @throws `ConfigurationError` `invalid_options` when `client`, `prefix` or `timeoutMs` is unusable. */
   constructor(options: RedisUpgradeStoreOptions) {
     const owner = 'RedisUpgradeStore'
     const record = readOptions(options, owner)

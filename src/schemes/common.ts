@@ -23,7 +23,10 @@ export const VERIFY_NOW: unique symbol = Symbol('smileid-auth-shim.verifyNow')
 
 /** A strategy with the fast verify path. */
 export interface VerifiesNow {
-  [VERIFY_NOW](credentials: unknown, options?: VerifyOptions): VerificationResult | Promise<VerificationResult>
+  [VERIFY_NOW](
+    credentials: unknown,
+    options?: VerifyOptions,
+  ): VerificationResult | Promise<VerificationResult>
 }
 
 /** Size caps, checked before any decoding so a huge value costs nothing. */
@@ -43,19 +46,29 @@ export function failure(
 }
 
 /** A timestamp field that passed the shape checks. */
-export type TimestampField = { ok: true; value: string | number } | { ok: false; failure: VerificationFailure }
+export type TimestampField =
+  { ok: true; value: string | number } | { ok: false; failure: VerificationFailure }
 
 /** Checks a credential's timestamp field: a non-empty string of at most 64 characters, or a finite number. */
 export function readTimestampField(value: unknown, scheme: Scheme, partnerId: string): TimestampField {
   if (value === undefined || value === null || value === '') {
     return { ok: false, failure: failure(scheme, 'missing_credentials', 'timestamp is missing', partnerId) }
   }
-  if (typeof value === 'number' ? Number.isFinite(value) : typeof value === 'string' && value.length <= MAX_TIMESTAMP_LENGTH) {
+  if (
+    typeof value === 'number'
+      ? Number.isFinite(value)
+      : typeof value === 'string' && value.length <= MAX_TIMESTAMP_LENGTH
+  ) {
     return { ok: true, value: value as string | number }
   }
   return {
     ok: false,
-    failure: failure(scheme, 'malformed_credentials', 'timestamp must be a string of at most 64 characters or a number', partnerId),
+    failure: failure(
+      scheme,
+      'malformed_credentials',
+      'timestamp must be a string of at most 64 characters or a number',
+      partnerId,
+    ),
   }
 }
 
@@ -89,15 +102,22 @@ export function success(
 }
 
 /** The credential object's fields, or a failure when there is none. */
-export type CredentialFields = { ok: true; fields: Record<string, unknown> } | { ok: false; failure: VerificationFailure }
+export type CredentialFields =
+  { ok: true; fields: Record<string, unknown> } | { ok: false; failure: VerificationFailure }
 
 /** Reads the credential object given to a strategy's `verify`. */
 export function credentialObject(credentials: unknown, scheme: Scheme, partnerId: string): CredentialFields {
   if (credentials === undefined || credentials === null) {
-    return { ok: false, failure: failure(scheme, 'missing_credentials', 'no credentials were given', partnerId) }
+    return {
+      ok: false,
+      failure: failure(scheme, 'missing_credentials', 'no credentials were given', partnerId),
+    }
   }
   if (typeof credentials !== 'object' || Array.isArray(credentials)) {
-    return { ok: false, failure: failure(scheme, 'malformed_credentials', 'credentials must be an object', partnerId) }
+    return {
+      ok: false,
+      failure: failure(scheme, 'malformed_credentials', 'credentials must be an object', partnerId),
+    }
   }
   return { ok: true, fields: credentials as Record<string, unknown> }
 }
@@ -135,10 +155,15 @@ export function checkDigitPartnerId(partnerId: unknown): string {
 }
 
 /** Normalises a sign() timestamp option, refusing values no verifier could accept. */
-export function signTimestamp(value: unknown, fallback: () => string | number, fromDate: (d: Date) => string | number) {
+export function signTimestamp(
+  value: unknown,
+  fallback: () => string | number,
+  fromDate: (d: Date) => string | number,
+) {
   if (value === undefined) return fallback()
   if (value instanceof Date) {
-    if (Number.isNaN(value.getTime())) throw new ConfigurationError('invalid_options', 'timestamp is an invalid Date')
+    if (Number.isNaN(value.getTime()))
+      throw new ConfigurationError('invalid_options', 'timestamp is an invalid Date')
     return fromDate(value)
   }
   if (typeof value === 'number' && Number.isFinite(value)) return value

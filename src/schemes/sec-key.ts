@@ -7,10 +7,23 @@
 import { backend as defaultBackend } from '#crypto'
 import type { CryptoBackend, RsaPrivateKey, RsaPublicComponents, RsaPublicKey } from '../crypto/backend.js'
 import { ConfigurationError } from '../errors.js'
-import { bytesToBinaryString, constantTimeEqual, fromBase64, toBase64, toBase64Url, utf8 } from '../encoding.js'
+import {
+  bytesToBinaryString,
+  constantTimeEqual,
+  fromBase64,
+  toBase64,
+  toBase64Url,
+  utf8,
+} from '../encoding.js'
 import { parsePrivateKey, parsePublicKey, type RsaJwk } from '../keys.js'
 import { readInstant } from '../timestamps.js'
-import type { AuthStrategy, SecKeyCredentials, SignOptions, VerificationResult, VerifyOptions } from '../types.js'
+import type {
+  AuthStrategy,
+  SecKeyCredentials,
+  SignOptions,
+  VerificationResult,
+  VerifyOptions,
+} from '../types.js'
 import {
   MAX_SEC_KEY_LENGTH,
   checkDigitPartnerId,
@@ -33,6 +46,7 @@ export type LegacySecKeyAuthOptions =
        * DER SPKI, raw PEM, or a JWK. Spaces and line breaks anywhere are ignored.
        */
       apiKey: string | RsaJwk
+      /** Not used in the partner role. */
       privateKey?: undefined
       /** @internal Overrides the crypto implementation (tests and benchmarks). */
       backend?: CryptoBackend
@@ -42,6 +56,7 @@ export type LegacySecKeyAuthOptions =
       partnerId: string
       /** An RSA private key: PKCS#1 or PKCS#8 PEM (or base64 of one), or a JWK. For servers and test mocks. */
       privateKey: string | RsaJwk
+      /** Not used in the server role. */
       apiKey?: undefined
       /** @internal Overrides the crypto implementation (tests and benchmarks). */
       backend?: CryptoBackend
@@ -90,7 +105,10 @@ export class LegacySecKeyAuth implements AuthStrategy<SecKeyCredentials> {
   /** @throws {@link ConfigurationError} for a non-digit partner id or a key that cannot be used. */
   constructor(options: LegacySecKeyAuthOptions) {
     if (typeof options !== 'object' || options === null) {
-      throw new ConfigurationError('invalid_options', 'LegacySecKeyAuth needs { partnerId, apiKey } or { partnerId, privateKey }')
+      throw new ConfigurationError(
+        'invalid_options',
+        'LegacySecKeyAuth needs { partnerId, apiKey } or { partnerId, privateKey }',
+      )
     }
     this.partnerId = checkDigitPartnerId(options.partnerId)
     this.#hashPrefix = `${parseInt(this.partnerId, 10)}:`
@@ -131,7 +149,11 @@ export class LegacySecKeyAuth implements AuthStrategy<SecKeyCredentials> {
    * Smile sends to partners. The timestamp defaults to `Date.now()` (milliseconds, a number).
    */
   async sign(options?: SignOptions): Promise<SecKeyCredentials> {
-    const timestamp = signTimestamp(options?.timestamp, () => Date.now(), (date) => date.getTime())
+    const timestamp = signTimestamp(
+      options?.timestamp,
+      () => Date.now(),
+      (date) => date.getTime(),
+    )
     const hash = await this.#hash(timestamp)
     const block =
       this.role === 'server'
@@ -149,7 +171,10 @@ export class LegacySecKeyAuth implements AuthStrategy<SecKeyCredentials> {
   }
 
   /** @internal {@link LegacySecKeyAuth.verify}, synchronous wherever the crypto backend is (node:crypto). */
-  [VERIFY_NOW](credentials: unknown, options?: VerifyOptions): VerificationResult | Promise<VerificationResult> {
+  [VERIFY_NOW](
+    credentials: unknown,
+    options?: VerifyOptions,
+  ): VerificationResult | Promise<VerificationResult> {
     const read = credentialObject(credentials, 'sec_key', this.partnerId)
     if (!read.ok) return read.failure
     const { fields } = read
@@ -158,7 +183,12 @@ export class LegacySecKeyAuth implements AuthStrategy<SecKeyCredentials> {
       return failure('sec_key', 'missing_credentials', 'sec_key is missing', this.partnerId)
     }
     if (typeof secKey !== 'string' || secKey.length > MAX_SEC_KEY_LENGTH) {
-      return failure('sec_key', 'malformed_credentials', 'sec_key must be a string of at most 4096 characters', this.partnerId)
+      return failure(
+        'sec_key',
+        'malformed_credentials',
+        'sec_key must be a string of at most 4096 characters',
+        this.partnerId,
+      )
     }
     const ts = readTimestampField(fields.timestamp, 'sec_key', this.partnerId)
     if (!ts.ok) return ts.failure
@@ -166,7 +196,10 @@ export class LegacySecKeyAuth implements AuthStrategy<SecKeyCredentials> {
 
     const bar = secKey.indexOf('|')
     const hashHalf = secKey.slice(bar + 1)
-    const rsaHalf = bar > 0 && secKey.indexOf('|', bar + 1) === -1 ? fromBase64(secKey.slice(0, bar).replace(WHITESPACE, '')) : null
+    const rsaHalf =
+      bar > 0 && secKey.indexOf('|', bar + 1) === -1
+        ? fromBase64(secKey.slice(0, bar).replace(WHITESPACE, ''))
+        : null
     if (rsaHalf === null || rsaHalf.length === 0 || !HASH_FORMAT.test(hashHalf)) {
       return failure(
         'sec_key',

@@ -8,7 +8,13 @@ import type { HashBackend, HmacKey } from '../crypto/backend.js'
 import { ConfigurationError } from '../errors.js'
 import { constantTimeEqual } from '../encoding.js'
 import { readInstant } from '../timestamps.js'
-import type { AuthStrategy, SignatureCredentials, SignOptions, VerificationResult, VerifyOptions } from '../types.js'
+import type {
+  AuthStrategy,
+  SignatureCredentials,
+  SignOptions,
+  VerificationResult,
+  VerifyOptions,
+} from '../types.js'
 import {
   MAX_SIGNATURE_LENGTH,
   checkPartnerId,
@@ -78,7 +84,10 @@ export class SignatureAuth implements AuthStrategy<SignatureCredentials> {
     this.partnerId = checkPartnerId(options.partnerId)
     const apiKeys: readonly unknown[] = Array.isArray(options.apiKey) ? options.apiKey : [options.apiKey]
     if (apiKeys.length === 0 || apiKeys.some((key) => typeof key !== 'string' || key.length === 0)) {
-      throw new ConfigurationError('missing_key', 'apiKey must be a non-empty string or a non-empty list of them')
+      throw new ConfigurationError(
+        'missing_key',
+        'apiKey must be a non-empty string or a non-empty list of them',
+      )
     }
     this.#backend = options.backend ?? defaultBackend
     this.#keys = (apiKeys as string[]).map((secret) => prepareKey(this.#backend, secret))
@@ -87,10 +96,17 @@ export class SignatureAuth implements AuthStrategy<SignatureCredentials> {
   /** Signs with the first API key. The timestamp defaults to `new Date().toISOString()`. */
   async sign(options?: SignOptions): Promise<SignatureCredentials> {
     const timestamp = String(
-      signTimestamp(options?.timestamp, () => new Date().toISOString(), (date) => date.toISOString()),
+      signTimestamp(
+        options?.timestamp,
+        () => new Date().toISOString(),
+        (date) => date.toISOString(),
+      ),
     )
     const prepared = this.#keys[0]!
-    const signature = await this.#backend.hmacSha256Base64(await prepared.key, timestamp + this.partnerId + SUFFIX)
+    const signature = await this.#backend.hmacSha256Base64(
+      await prepared.key,
+      timestamp + this.partnerId + SUFFIX,
+    )
     return { signature, timestamp }
   }
 
@@ -103,7 +119,10 @@ export class SignatureAuth implements AuthStrategy<SignatureCredentials> {
   }
 
   /** @internal {@link SignatureAuth.verify}, synchronous wherever the crypto backend is (node:crypto). */
-  [VERIFY_NOW](credentials: unknown, options?: VerifyOptions): VerificationResult | Promise<VerificationResult> {
+  [VERIFY_NOW](
+    credentials: unknown,
+    options?: VerifyOptions,
+  ): VerificationResult | Promise<VerificationResult> {
     const read = credentialObject(credentials, 'signature', this.partnerId)
     if (!read.ok) return read.failure
     const { fields } = read
@@ -111,7 +130,11 @@ export class SignatureAuth implements AuthStrategy<SignatureCredentials> {
     if (signature === undefined || signature === null || signature === '') {
       return failure('signature', 'missing_credentials', 'signature is missing', this.partnerId)
     }
-    if (typeof signature !== 'string' || signature.length > MAX_SIGNATURE_LENGTH || !SIGNATURE_FORMAT.test(signature)) {
+    if (
+      typeof signature !== 'string' ||
+      signature.length > MAX_SIGNATURE_LENGTH ||
+      !SIGNATURE_FORMAT.test(signature)
+    ) {
       return failure(
         'signature',
         'malformed_credentials',
@@ -145,7 +168,15 @@ export class SignatureAuth implements AuthStrategy<SignatureCredentials> {
     const finish = (coercedKeyId: string | null): VerificationResult =>
       coercedKeyId === null
         ? failure('signature', 'invalid_signature', 'signature does not match', this.partnerId)
-        : success('signature', this.partnerId, timestamp, { ms: date.getTime(), naive: false }, coercedKeyId, ['timestamp_coerced'], options)
+        : success(
+            'signature',
+            this.partnerId,
+            timestamp,
+            { ms: date.getTime(), naive: false },
+            coercedKeyId,
+            ['timestamp_coerced'],
+            options,
+          )
     const coerced = this.#match(signature, date.toISOString())
     return coerced instanceof Promise ? coerced.then(finish) : finish(coerced)
   }

@@ -9,7 +9,10 @@ import type { FailureReason, Scheme, Transport } from '../types.js'
 
 /** Headers as plain objects, Node `IncomingHttpHeaders`, or Fetch `Headers`. */
 export type HeadersLike =
-  | { get(name: string): string | null }
+  | {
+      /** Fetch `Headers.get`: the value, or `null` when absent. */
+      get(name: string): string | null
+    }
   | Record<string, string | readonly string[] | number | undefined>
 
 /** The credential a request claims to carry. */
@@ -70,7 +73,10 @@ function present(value: unknown): boolean {
 }
 
 /** Finds the claimed credential in headers first, then in the body. */
-export function detect(body: Record<string, unknown> | undefined, headers: HeadersLike | undefined): Claim | DetectFailure {
+export function detect(
+  body: Record<string, unknown> | undefined,
+  headers: HeadersLike | undefined,
+): Claim | DetectFailure {
   const headerSignature = readHeader(headers, 'SmileID-Request-Signature')
   const headerPartner = readHeader(headers, 'SmileID-Partner-ID')
   const bodyPartner = body ? (present(body.partner_id) ? body.partner_id : body.smile_client_id) : undefined
@@ -83,7 +89,11 @@ export function detect(body: Record<string, unknown> | undefined, headers: Heade
   if (headerSignature !== undefined) {
     const timestamp = readHeader(headers, 'SmileID-Timestamp')
     if (timestamp === null) {
-      return { reason: 'malformed_credentials', message: 'a SmileID header appears more than once', partnerId }
+      return {
+        reason: 'malformed_credentials',
+        message: 'a SmileID header appears more than once',
+        partnerId,
+      }
     }
     return {
       scheme: 'signature',
@@ -94,7 +104,8 @@ export function detect(body: Record<string, unknown> | undefined, headers: Heade
       both: present(secKeyField) || present(body?.signature),
     }
   }
-  if (!body) return { reason: 'missing_credentials', message: 'the request carries no credentials', partnerId }
+  if (!body)
+    return { reason: 'missing_credentials', message: 'the request carries no credentials', partnerId }
 
   const signatureField = body.signature
   const timestamp = body.timestamp

@@ -59,7 +59,14 @@ export interface DualModeVerifierOptions {
   /** The migration policy (per-partner policies are laid over it). */
   policy?: MigrationPolicy
   /** The freshness window; default 5 minutes each way. `false` turns freshness off explicitly. */
-  freshness?: { maxAgeMs?: number; maxFutureMs?: number } | false
+  freshness?:
+    | {
+        /** How old a timestamp may be, in milliseconds. Default 300 000. */
+        maxAgeMs?: number
+        /** How far ahead of this server's clock a timestamp may be, in milliseconds. Default 300 000. */
+        maxFutureMs?: number
+      }
+    | false
   /** Replay protection. Without a store, a captured credential can be reused within the window. */
   replay?: ReplayStore
   /** When the replay store fails: `reject` (default, `replay_check_failed`) or `accept` with a `replay_unchecked` warning. */

@@ -31,9 +31,13 @@ export interface MigrationPolicy {
 
 /** A policy with defaults applied and the sunset parsed. */
 export interface ResolvedPolicy {
+  /** See {@link MigrationPolicy.legacy}; default `accept`. */
   readonly legacy: 'accept' | 'warn' | 'reject'
+  /** See {@link MigrationPolicy.mode}; default `enforce`. */
   readonly mode: 'enforce' | 'observe'
+  /** The sunset instant, if one is set. */
   readonly legacySunsetAt: Date | undefined
+  /** See {@link MigrationPolicy.stickyUpgrade}; default `false`. */
   readonly stickyUpgrade: boolean
 }
 

@@ -294,7 +294,11 @@ describe('fetch', () => {
           } else controller.error(new Error('connection reset'))
         },
       })
-      return new Request('https://partner.example/cb', { method: 'POST', body: stream, duplex: 'half' } as RequestInit)
+      return new Request('https://partner.example/cb', {
+        method: 'POST',
+        body: stream,
+        duplex: 'half',
+      } as RequestInit)
     }
     const verification = await verifyRequest(verifier, broken())
     expect(verification).toMatchObject({ ok: false, status: 400, error: 'body_incomplete' })
