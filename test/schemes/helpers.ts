@@ -10,6 +10,7 @@ import { expect } from 'vitest'
 import type { CryptoBackend } from '../../src/crypto/backend.js'
 import { ConfigurationError, type FailureReason, type VerificationResult } from '../../src/index.js'
 import type { VerificationFailure, VerificationSuccess, VerifyOptions } from '../../src/types.js'
+import { expectConfigurationError, printable } from '../support/assertions.js'
 
 /** Asserts a success and narrows to it. */
 export function expectOk(result: VerificationResult): VerificationSuccess {
@@ -22,38 +23,6 @@ export function expectFailure(result: VerificationResult, reason: FailureReason)
   expect(result.ok).toBe(false)
   expect((result as VerificationFailure).reason).toBe(reason)
   return result as VerificationFailure
-}
-
-/** Calls `build` and returns the ConfigurationError it must throw, after checking its code. */
-export function configurationError(
-  build: () => unknown,
-  code: ConfigurationError['code'],
-): ConfigurationError {
-  let caught: unknown
-  try {
-    build()
-  } catch (error) {
-    caught = error
-  }
-  expect(caught).toBeInstanceOf(ConfigurationError)
-  expect((caught as ConfigurationError).code).toBe(code)
-  return caught as ConfigurationError
-}
-
-/** Everything a logger could print for a value: JSON, and for errors their message and cause chain. */
-export function printable(value: unknown): string {
-  const parts: string[] = []
-  let current: unknown = value
-  for (let depth = 0; depth < 5 && current !== undefined; depth++) {
-    parts.push(JSON.stringify(current) ?? '')
-    if (current instanceof Error) {
-      parts.push(current.message, String(current.stack))
-      current = current.cause
-    } else {
-      current = undefined
-    }
-  }
-  return parts.join('\n')
 }
 
 /** Asserts that no secret (or a long-enough fragment of one) appears in what `value` prints. */
@@ -138,3 +107,5 @@ export function checkedVerify(secrets: readonly string[]) {
     return result
   }
 }
+
+export { expectConfigurationError as configurationError, printable }

@@ -21,6 +21,7 @@ import {
   type VerificationSuccess,
 } from '../../src/index.js'
 import { keyText, signatureVectors } from '../support/vectors.js'
+import { expectConfigurationError, printable } from '../support/assertions.js'
 
 /** The partner id of the vectors, as the portal spells it. */
 export const PARTNER = '085'
@@ -146,38 +147,6 @@ export function expectRejected(
   return result
 }
 
-/** Calls `build` and returns the ConfigurationError it must throw, after checking its code. */
-export function expectConfigurationError(
-  build: () => unknown,
-  code: ConfigurationError['code'],
-): ConfigurationError {
-  let caught: unknown
-  try {
-    build()
-  } catch (error) {
-    caught = error
-  }
-  expect(caught).toBeInstanceOf(ConfigurationError)
-  expect((caught as ConfigurationError).code).toBe(code)
-  return caught as ConfigurationError
-}
-
-/** Everything a logger could print for a value: JSON, and for errors their message, stack and causes. */
-export function printable(value: unknown): string {
-  const parts: string[] = []
-  let current: unknown = value
-  for (let depth = 0; depth < 5 && current !== undefined; depth++) {
-    parts.push(JSON.stringify(current) ?? '')
-    if (current instanceof Error) {
-      parts.push(current.message, String(current.stack))
-      current = current.cause
-    } else {
-      current = undefined
-    }
-  }
-  return parts.join('\n')
-}
-
 /** The secrets used here, plus fragments long enough that they cannot appear by chance. */
 export function secretProbes(secrets: ReadonlyArray<string>): string[] {
   const probes: string[] = []
@@ -211,3 +180,5 @@ export function expectNoSecrets(value: unknown, secrets: ReadonlyArray<string>):
 export function settle(): Promise<void> {
   return new Promise((resolve) => setImmediate(resolve))
 }
+
+export { expectConfigurationError, printable }
