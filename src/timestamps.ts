@@ -43,9 +43,41 @@ function daysInMonth(year: number, month: number): number {
   return month === 4 || month === 6 || month === 9 || month === 11 ? 30 : 31
 }
 
+/** The value of `count` decimal digits at `at`, or -1 when one is not a digit. */
+function digits(text: string, at: number, count: number): number {
+  let value = 0
+  for (let i = at; i < at + count; i++) {
+    const digit = text.charCodeAt(i) - 48
+    if (digit < 0 || digit > 9) return -1
+    value = value * 10 + digit
+  }
+  return value
+}
+
+/** `YYYY-MM-DDTHH:MM:SS.sssZ` without a regex; `null` when anything is off (the general parser decides). */
+function readCanonicalIso(text: string): number | null {
+  if (text[4] !== '-' || text[7] !== '-' || text[13] !== ':' || text[16] !== ':') return null
+  const year = digits(text, 0, 4)
+  const month = digits(text, 5, 2)
+  const day = digits(text, 8, 2)
+  const hour = digits(text, 11, 2)
+  const minute = digits(text, 14, 2)
+  const second = digits(text, 17, 2)
+  const millis = digits(text, 20, 3)
+  if (year < 100 || millis < 0 || month < 1 || month > 12 || day < 1 || day > daysInMonth(year, month))
+    return null
+  if (hour < 0 || hour > 23 || minute < 0 || minute > 59 || second < 0 || second > 59) return null
+  return Date.UTC(year, month - 1, day, hour, minute, second, millis)
+}
+
 /** Reads a timestamp as an instant without altering the original value. */
 export function readInstant(timestamp: string | number): ReadInstant {
   if (typeof timestamp === 'number') return { ms: fromEpoch(timestamp), naive: false }
+  // Fast path for the spelling most SDKs send, `new Date().toISOString()`: YYYY-MM-DDTHH:MM:SS.sssZ.
+  if (timestamp.length === 24 && timestamp[10] === 'T' && timestamp[19] === '.' && timestamp[23] === 'Z') {
+    const canonical = readCanonicalIso(timestamp)
+    if (canonical !== null) return { ms: canonical, naive: false }
+  }
   if (EPOCH.test(timestamp)) return { ms: fromEpoch(Number(timestamp)), naive: false }
   const m = ISO.exec(timestamp)
   if (!m) return { ms: null, naive: false }

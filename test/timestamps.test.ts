@@ -1,4 +1,5 @@
 import { afterEach, describe, expect, it, vi } from 'vitest'
+import fc from 'fast-check'
 
 import {
   DEFAULT_MAX_AGE_MS,
@@ -162,5 +163,33 @@ describe('checkFreshness', () => {
       ok: false,
       reason: 'malformed_credentials',
     })
+  })
+})
+
+describe('readInstant: the canonical toISOString() fast path', () => {
+  it('agrees with Date for every canonical spelling', () => {
+    fc.assert(
+      fc.property(fc.integer({ min: Date.UTC(1970, 0, 1), max: Date.UTC(9999, 11, 31) }), (ms) => {
+        const iso = new Date(ms).toISOString()
+        expect(readInstant(iso)).toEqual({ ms, naive: false })
+      }),
+      { numRuns: 500 },
+    )
+  })
+
+  it('refuses impossible dates and non-digits in the canonical shape', () => {
+    for (const text of [
+      '2023-02-29T00:00:00.000Z',
+      '2023-04-31T00:00:00.000Z',
+      '2023-11-14T24:00:00.000Z',
+      '2023-11-14T22:60:00.000Z',
+      '2023-11-14T22:13:60.000Z',
+      '2023-13-14T22:13:20.000Z',
+      '2023-11-14T22:13:20.0a0Z',
+      '2023-11-1xT22:13:20.000Z',
+    ]) {
+      expect(readInstant(text), text).toEqual({ ms: null, naive: false })
+    }
+    expect(readInstant('2024-02-29T23:59:59.999Z').ms).toBe(Date.UTC(2024, 1, 29, 23, 59, 59, 999))
   })
 })

@@ -114,6 +114,23 @@ interface ResolvedPartner {
   policy: ResolvedPolicy
 }
 
+/** What the replay check found; `unfingerprintable` is a body that cannot be fingerprinted (the request's fault). */
+type RememberOutcome = 'new' | 'duplicate' | 'conflict' | 'error' | 'unfingerprintable'
+
+/** A request in the pipeline, carried from stage to stage. */
+interface Pending {
+  claim: Claim
+  partner: ResolvedPartner
+  strategy: AuthStrategy<unknown>
+  body: Record<string, unknown> | undefined
+  rawBody: string | Uint8Array | undefined
+  nowMs: number
+  observe: boolean
+  warnings: string[]
+  /** The first reason that would have rejected in observe mode. */
+  wouldReject: FailureReason | null
+}
+
 /** Internal outcome of the pipeline, before auditing. */
 interface Decision {
   result: VerificationResult
@@ -281,9 +298,9 @@ export class DualModeVerifier {
    * Verifies one request. Never throws on what a request contains: every problem is a failure result
    * with a {@link FailureReason}. Emits one audit event.
    */
-  async verify(request: VerifyRequest, context?: VerifyContext): Promise<VerificationResult> {
+  verify(request: VerifyRequest, context?: VerifyContext): Promise<VerificationResult> {
     const nowMs = this.#now()
-    let decision: Decision
+    let decision: Decision | Promise<Decision>
     let body: Record<string, unknown> | undefined
     let claim: Claim | undefined
     try {
@@ -300,16 +317,29 @@ export class DualModeVerifier {
           )
         } else {
           claim = detected
-          decision = await this.#decide(claim, body, request, nowMs)
+          decision = this.#decide(claim, body, request, nowMs)
         }
       }
     } catch {
-      // Defence in depth: nothing a request carries may turn into an exception for the caller.
-      decision = reject(
-        failure(claim?.scheme ?? null, 'malformed_credentials', 'the request could not be verified', null),
-        null,
+      decision = unexpected(claim)
+    }
+    // The common case (node:crypto, in-memory state) decides synchronously: one promise per request.
+    if (decision instanceof Promise) {
+      return decision.then(
+        (settled) => this.#complete(settled, claim, body, context, nowMs),
+        () => this.#complete(unexpected(claim), claim, body, context, nowMs),
       )
     }
+    return Promise.resolve(this.#complete(decision, claim, body, context, nowMs))
+  }
+
+  #complete(
+    decision: Decision,
+    claim: Claim | undefined,
+    body: Record<string, unknown> | undefined,
+    context: VerifyContext | undefined,
+    nowMs: number,
+  ): VerificationResult {
     if (this.#sinks.length > 0) this.#audit(decision, claim, body, context, nowMs)
     return decision.result
   }
@@ -321,12 +351,16 @@ export class DualModeVerifier {
     return result
   }
 
-  async #decide(
+  /**
+   * The pipeline, in stages that continue synchronously unless a stage is asynchronous (a partner resolver,
+   * an upgrade or replay store, a WebCrypto strategy).
+   */
+  #decide(
     claim: Claim,
     body: Record<string, unknown> | undefined,
     request: VerifyRequest,
     nowMs: number,
-  ): Promise<Decision> {
+  ): Decision | Promise<Decision> {
     const claimedId = partnerText(claim.partnerId)
     if (
       claim.partnerId !== undefined &&
@@ -339,8 +373,20 @@ export class DualModeVerifier {
         claim.transport,
       )
     }
-    let partner = this.#partner(claimedId)
-    if (partner instanceof Promise) partner = await partner
+    const partner = this.#partner(claimedId)
+    return partner instanceof Promise
+      ? partner.then((resolved) => this.#withPartner(claim, claimedId, resolved, body, request, nowMs))
+      : this.#withPartner(claim, claimedId, partner, body, request, nowMs)
+  }
+
+  #withPartner(
+    claim: Claim,
+    claimedId: string | null,
+    partner: ResolvedPartner | undefined,
+    body: Record<string, unknown> | undefined,
+    request: VerifyRequest,
+    nowMs: number,
+  ): Decision | Promise<Decision> {
     if (partner === undefined) {
       return reject(
         failure(claim.scheme, 'unknown_partner', 'this partner is not configured here', claimedId),
@@ -360,31 +406,46 @@ export class DualModeVerifier {
       )
     }
     const policy = partner.policy
-    const observe = policy.mode === 'observe'
-    const warnings: string[] = []
-    let wouldReject: FailureReason | null = null
+    const state: Pending = {
+      claim,
+      partner,
+      strategy,
+      body,
+      rawBody: request.rawBody,
+      nowMs,
+      observe: policy.mode === 'observe',
+      warnings: [],
+      wouldReject: null,
+    }
+    if (claim.scheme === 'sec_key' && policy.stickyUpgrade) {
+      const known = this.#isUpgraded(partner.id)
+      return known instanceof Promise
+        ? known.then((upgraded) => this.#afterUpgradeCheck(state, upgraded))
+        : this.#afterUpgradeCheck(state, known)
+    }
+    return this.#afterUpgradeCheck(state, false)
+  }
 
-    // Policy: what is allowed, before any crypto.
+  /** Policy (what is allowed, before any crypto), then crypto. */
+  #afterUpgradeCheck(state: Pending, upgraded: boolean | null): Decision | Promise<Decision> {
+    const { claim, partner, warnings } = state
+    const policy = partner.policy
     if (claim.scheme === 'sec_key') {
-      let upgraded = false
-      if (policy.stickyUpgrade) {
-        const known = await this.#isUpgraded(partner.id)
-        if (known === null) {
-          if (this.#replayFailure === 'reject' && !observe) {
-            return reject(
-              failure('sec_key', 'replay_check_failed', 'the upgrade store could not be reached', partner.id),
-              claim.transport,
-            )
-          }
-          warnings.push(observe ? 'would_reject:replay_check_failed' : 'replay_unchecked')
+      if (upgraded === null) {
+        if (this.#replayFailure === 'reject' && !state.observe) {
+          return reject(
+            failure('sec_key', 'replay_check_failed', 'the upgrade store could not be reached', partner.id),
+            claim.transport,
+          )
         }
-        upgraded = known === true
+        warnings.push(state.observe ? 'would_reject:replay_check_failed' : 'replay_unchecked')
       }
-      const refusal = legacyRefusal(policy, nowMs, upgraded)
+      const refusal = legacyRefusal(policy, state.nowMs, upgraded === true)
       if (refusal !== null) {
-        if (!observe)
+        if (!state.observe) {
           return reject(failure('sec_key', 'scheme_not_allowed', refusal, partner.id), claim.transport)
-        wouldReject = 'scheme_not_allowed'
+        }
+        state.wouldReject = 'scheme_not_allowed'
         warnings.push('would_reject:scheme_not_allowed')
       }
       if (policy.legacy === 'warn' || policy.legacySunsetAt !== undefined) warnings.push('legacy_scheme')
@@ -392,21 +453,28 @@ export class DualModeVerifier {
     if (claim.both) warnings.push('both_credentials_present')
 
     // Crypto: always enforced, whatever the mode.
+    const strategy = state.strategy
     const fast = (strategy as Partial<VerifiesNow>)[VERIFY_NOW]
-    let verified =
+    const verified =
       fast !== undefined ? fast.call(strategy, claim.credentials) : strategy.verify(claim.credentials)
-    if (verified instanceof Promise) verified = await verified
+    return verified instanceof Promise
+      ? verified.then((settled) => this.#afterCrypto(state, settled))
+      : this.#afterCrypto(state, verified)
+  }
+
+  /** Freshness, then the replay check. */
+  #afterCrypto(state: Pending, verified: VerificationResult): Decision | Promise<Decision> {
+    const { claim, partner, warnings } = state
     if (!verified.ok) return reject({ ...verified, partnerId: partner.id }, claim.transport)
     for (const warning of verified.warnings) warnings.push(warning)
 
-    // Freshness.
     if (this.#freshness !== false) {
       const reason =
         verified.issuedAt === null
           ? 'malformed_credentials'
           : checkWindow(
               verified.issuedAt.getTime(),
-              nowMs,
+              state.nowMs,
               this.#freshness.maxAgeMs,
               this.#freshness.maxFutureMs,
             )
@@ -417,50 +485,55 @@ export class DualModeVerifier {
             : reason === 'timestamp_expired'
               ? 'timestamp is older than the freshness window allows'
               : 'timestamp is further in the future than the freshness window allows'
-        if (!observe) return reject(failure(claim.scheme, reason, message, partner.id), claim.transport)
-        wouldReject ??= reason
+        if (!state.observe) return reject(failure(claim.scheme, reason, message, partner.id), claim.transport)
+        state.wouldReject ??= reason
         warnings.push(`would_reject:${reason}`)
       }
     }
 
-    // Replay.
+    if (this.#replay === undefined) return this.#accept(state, verified, null)
+    return this.#remember(claim, partner.id, state.body, state.rawBody).then((outcome) =>
+      this.#accept(state, verified, outcome),
+    )
+  }
+
+  /** Applies the replay outcome and builds the success. */
+  #accept(state: Pending, verified: VerificationSuccess, outcome: RememberOutcome | null): Decision {
+    const { claim, partner, warnings, observe } = state
     let duplicate = false
-    if (this.#replay !== undefined) {
-      const outcome = await this.#remember(claim, partner.id, body, request.rawBody)
-      if (outcome === 'duplicate') duplicate = true
-      else if (outcome === 'conflict') {
-        const message = 'this credential was already used with a different body'
-        if (!observe) return reject(failure(claim.scheme, 'replayed', message, partner.id), claim.transport)
-        wouldReject ??= 'replayed'
-        warnings.push('would_reject:replayed')
-      } else if (outcome === 'unfingerprintable') {
-        // Fail closed whatever replayFailure says: padding a captured credential's body must not skip it.
-        const message = 'the body could not be fingerprinted for the replay check'
-        if (!observe) {
-          return reject(failure(claim.scheme, 'replay_check_failed', message, partner.id), claim.transport)
-        }
-        wouldReject ??= 'replay_check_failed'
-        warnings.push('would_reject:replay_check_failed')
-      } else if (outcome === 'error') {
-        if (this.#replayFailure === 'reject' && !observe) {
-          return reject(
-            failure(claim.scheme, 'replay_check_failed', 'the replay store could not be reached', partner.id),
-            claim.transport,
-          )
-        }
-        if (observe && this.#replayFailure === 'reject') {
-          wouldReject ??= 'replay_check_failed'
-          warnings.push('would_reject:replay_check_failed')
-        } else warnings.push('replay_unchecked')
+    if (outcome === 'duplicate') duplicate = true
+    else if (outcome === 'conflict') {
+      const message = 'this credential was already used with a different body'
+      if (!observe) return reject(failure(claim.scheme, 'replayed', message, partner.id), claim.transport)
+      state.wouldReject ??= 'replayed'
+      warnings.push('would_reject:replayed')
+    } else if (outcome === 'unfingerprintable') {
+      // Fail closed whatever replayFailure says: padding a captured credential's body must not skip it.
+      const message = 'the body could not be fingerprinted for the replay check'
+      if (!observe) {
+        return reject(failure(claim.scheme, 'replay_check_failed', message, partner.id), claim.transport)
       }
+      state.wouldReject ??= 'replay_check_failed'
+      warnings.push('would_reject:replay_check_failed')
+    } else if (outcome === 'error') {
+      if (this.#replayFailure === 'reject' && !observe) {
+        return reject(
+          failure(claim.scheme, 'replay_check_failed', 'the replay store could not be reached', partner.id),
+          claim.transport,
+        )
+      }
+      if (observe && this.#replayFailure === 'reject') {
+        state.wouldReject ??= 'replay_check_failed'
+        warnings.push('would_reject:replay_check_failed')
+      } else warnings.push('replay_unchecked')
     }
 
     // Only a request that passed every check upgrades a partner; one observe mode merely let through does not.
     if (
       claim.scheme === 'signature' &&
-      wouldReject === null &&
+      state.wouldReject === null &&
       this.#upgrades !== undefined &&
-      policy.stickyUpgrade
+      partner.policy.stickyUpgrade
     ) {
       this.#markUpgraded(partner.id)
     }
@@ -479,8 +552,8 @@ export class DualModeVerifier {
     }
     return {
       result,
-      outcome: wouldReject === null ? 'accepted' : 'would_reject',
-      wouldReject,
+      outcome: state.wouldReject === null ? 'accepted' : 'would_reject',
+      wouldReject: state.wouldReject,
       transport: claim.transport,
     }
   }
@@ -521,8 +594,12 @@ export class DualModeVerifier {
     }
   }
 
-  async #isUpgraded(partnerId: string): Promise<boolean | null> {
+  #isUpgraded(partnerId: string): boolean | Promise<boolean | null> {
     if (this.#knownUpgraded.has(partnerId)) return true
+    return this.#askUpgraded(partnerId)
+  }
+
+  async #askUpgraded(partnerId: string): Promise<boolean | null> {
     try {
       const upgraded = await this.#upgrades!.isUpgraded(partnerId)
       if (upgraded) this.#knownUpgraded.add(partnerId)
@@ -543,7 +620,7 @@ export class DualModeVerifier {
     partnerId: string,
     body: Record<string, unknown> | undefined,
     rawBody: string | Uint8Array | undefined,
-  ): Promise<'new' | 'duplicate' | 'conflict' | 'error' | 'unfingerprintable'> {
+  ): Promise<RememberOutcome> {
     let credentialHash: string
     let fingerprint: string
     try {
@@ -598,6 +675,14 @@ export class DualModeVerifier {
     }
     emitAudit(this.#sinks, event, this.#onAuditError)
   }
+}
+
+/** Defence in depth: nothing a request carries may turn into an exception for the caller. */
+function unexpected(claim: Claim | undefined): Decision {
+  return reject(
+    failure(claim?.scheme ?? null, 'malformed_credentials', 'the request could not be verified', null),
+    null,
+  )
 }
 
 function reject(result: VerificationFailure, transport: Transport | null): Decision {
