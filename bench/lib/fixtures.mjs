@@ -17,7 +17,10 @@ export function makeApiKey() {
 
 /** `base64(HMAC-SHA256(apiKey, timestamp + partnerId + "sid_request"))`. */
 export function hmacSignature(apiKey, timestamp, partnerId = PARTNER_ID) {
-  return crypto.createHmac('sha256', apiKey).update(timestamp + partnerId + 'sid_request').digest('base64')
+  return crypto
+    .createHmac('sha256', apiKey)
+    .update(timestamp + partnerId + 'sid_request')
+    .digest('base64')
 }
 
 /**
@@ -38,7 +41,14 @@ export function rsaKeyPair(bits) {
   const { publicKey, privateKey } = crypto.generateKeyPairSync('rsa', { modulusLength: bits })
   const publicPem = publicKey.export({ type: 'spki', format: 'pem' })
   const privatePem = privateKey.export({ type: 'pkcs8', format: 'pem' })
-  return { bits, publicKey, privateKey, publicPem, privatePem, apiKey: Buffer.from(publicPem).toString('base64') }
+  return {
+    bits,
+    publicKey,
+    privateKey,
+    publicPem,
+    privatePem,
+    apiKey: Buffer.from(publicPem).toString('base64'),
+  }
 }
 
 /** Lowercase hex SHA-256 of `partnerIdInt + ":" + timestamp`. */

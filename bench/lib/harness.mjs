@@ -9,6 +9,11 @@
 // 3. Per variant: median, min and max of the per-batch ops/s. Ratios are ratios of medians; the range
 //    next to a ratio is the min–max of the per-round ratios (both variants measured in the same round).
 //
+// Clocks: each batch is timed by wall clock and by this process's CPU time (process.cpuUsage: user +
+// system, all threads). On an idle machine the two agree for these single-threaded loops; on a shared
+// machine the CPU clock leaves out the time the process sat descheduled, which otherwise lands at random
+// on some batches. `clock` picks the one the table and ratios use (default cpu); both are recorded.
+//
 // Fairness: every async variant is awaited once per operation. Sync baselines are wrapped in an
 // `async` function and awaited the same way, so baseline and library pay the same one-microtask
 // promise cost per call; the suites also show a plain sync loop for the raw baselines, for reference.
@@ -32,16 +37,23 @@ export const verified = (r) => r === true || r?.ok === true
 
 // Every operation's result is checked inside the timed loop (one call, a few property reads), the same
 // for every variant: a benchmark of failing verifications would measure the wrong path.
+// Returns [wall ms, CPU ms of this process (all threads: main, GC, libuv pool)].
 async function runAsync(fn, check, ops, failures) {
+  const c0 = process.cpuUsage()
   const t0 = performance.now()
   for (let i = 0; i < ops; i++) if (!check(await fn(i))) failures.count++
-  return performance.now() - t0
+  const wall = performance.now() - t0
+  const c = process.cpuUsage(c0)
+  return [wall, (c.user + c.system) / 1000]
 }
 
 function runSync(fn, check, ops, failures) {
+  const c0 = process.cpuUsage()
   const t0 = performance.now()
   for (let i = 0; i < ops; i++) if (!check(fn(i))) failures.count++
-  return performance.now() - t0
+  const wall = performance.now() - t0
+  const c = process.cpuUsage(c0)
+  return [wall, (c.user + c.system) / 1000]
 }
 
 async function runBatch(variant, ops, failures) {
@@ -66,9 +78,20 @@ export function median(values) {
  * @param {number} [options.roundMs=200]   target duration of one batch
  * @param {number} [options.warmupMs=300]
  * @param {number} [options.minOps=32]
+ * @param {'cpu' | 'wall'} [options.clock='cpu']  which clock the rates and ratios use (both are recorded)
  * @param {(line: string) => void} [options.log]
  */
-export async function runSuite({ title, variants, rounds = 15, roundMs = 200, warmupMs = 300, minOps = 32, log = console.log }) {
+export async function runSuite({
+  title,
+  variants,
+  rounds = 15,
+  roundMs = 200,
+  warmupMs = 300,
+  minOps = 32,
+  clock = 'cpu',
+  log = console.log,
+}) {
+  if (clock !== 'cpu' && clock !== 'wall') throw new Error(`clock must be cpu or wall, got ${clock}`)
   const names = new Set()
   for (const v of variants) {
     if (names.has(v.name)) throw new Error(`duplicate variant name: ${v.name}`)
@@ -87,7 +110,7 @@ export async function runSuite({ title, variants, rounds = 15, roundMs = 200, wa
     const warmupFailures = { count: 0 }
     while (elapsed < warmupMs) {
       await v.setup?.({ ops: chunk, round: -1 })
-      elapsed += await runBatch(v, chunk, warmupFailures)
+      elapsed += (await runBatch(v, chunk, warmupFailures))[0]
       done += chunk
       if (chunk < 4096) chunk *= 2
     }
@@ -97,25 +120,29 @@ export async function runSuite({ title, variants, rounds = 15, roundMs = 200, wa
   }
 
   log(`running ${rounds} rounds × ${variants.length} variants (~${roundMs} ms per batch)…`)
-  const samples = new Map(variants.map((v) => [v.name, []]))
+  const wallSamples = new Map(variants.map((v) => [v.name, []]))
+  const cpuSamples = new Map(variants.map((v) => [v.name, []]))
   for (let round = 0; round < rounds; round++) {
     for (let k = 0; k < variants.length; k++) {
       const v = variants[(round + k) % variants.length]
       const ops = opsPerBatch.get(v.name)
       await v.setup?.({ ops, round })
-      const ms = await runBatch(v, ops, failures.get(v.name))
-      samples.get(v.name).push((ops / ms) * 1000)
+      const [wall, cpu] = await runBatch(v, ops, failures.get(v.name))
+      wallSamples.get(v.name).push((ops / wall) * 1000)
+      cpuSamples.get(v.name).push((ops / cpu) * 1000)
     }
   }
 
+  const summarize = (s) => ({ median: median(s), min: Math.min(...s), max: Math.max(...s), samples: s })
   const stats = {}
   for (const v of variants) {
-    const s = samples.get(v.name)
+    const wall = summarize(wallSamples.get(v.name))
+    const cpu = summarize(cpuSamples.get(v.name))
     stats[v.name] = {
-      median: median(s),
-      min: Math.min(...s),
-      max: Math.max(...s),
-      samples: s,
+      // The primary clock's numbers at the top level; both clocks kept for the record.
+      ...(clock === 'cpu' ? cpu : wall),
+      wall,
+      cpu,
       opsPerBatch: opsPerBatch.get(v.name),
       failures: failures.get(v.name).count,
     }
@@ -124,11 +151,13 @@ export async function runSuite({ title, variants, rounds = 15, roundMs = 200, wa
       process.exitCode = 1
     }
   }
-  return { title, rounds, roundMs, variants: variants.map(pick), stats }
-}
-
-function pick(v) {
-  return { name: v.name, group: v.group ?? null, baseline: v.baseline ?? null, sync: !!v.sync, note: v.note ?? null }
+  // A variant without a group belongs to the previous variant's group.
+  let group = null
+  const described = variants.map((v) => {
+    group = v.group ?? group
+    return { name: v.name, group, baseline: v.baseline ?? null, sync: !!v.sync, note: v.note ?? null }
+  })
+  return { title, rounds, roundMs, clock, variants: described, stats }
 }
 
 /**
@@ -158,7 +187,9 @@ export function formatRatio(r) {
 
 /** Prints rows as an aligned text table; numeric-looking cells are right-aligned. */
 export function printTable(headers, rows, log = console.log) {
-  const widths = headers.map((h, i) => Math.max(h.length, ...rows.map((r) => String(r[i] ?? '').length)))
+  // Section rows (a single cell) and blank rows (null) do not widen the columns.
+  const cellRows = rows.filter((r) => r !== null && r.length > 1)
+  const widths = headers.map((h, i) => Math.max(h.length, ...cellRows.map((r) => String(r[i] ?? '').length)))
   const numeric = (s) => /^[\d.,\s%×kM+−-]+$/.test(s) && /\d/.test(s)
   const line = (cells) =>
     cells
@@ -169,8 +200,13 @@ export function printTable(headers, rows, log = console.log) {
       .join('  ')
       .trimEnd()
   log(line(headers))
-  log(widths.map((w) => '-'.repeat(w)).join('  '))
-  for (const r of rows) log(r === null ? '' : line(r))
+  log(
+    widths
+      .map((w) => '-'.repeat(w))
+      .join('  ')
+      .trimEnd(),
+  )
+  for (const r of rows) log(r === null ? '' : r.length === 1 ? String(r[0]) : line(r))
 }
 
 /** Prints a suite result as a table: median ops/s, min–max, and the ratio to each row's baseline. */
@@ -188,12 +224,18 @@ export function printSuite(result, log = console.log) {
     rows.push([
       v.name,
       formatRate(s.median),
+      formatRate((result.clock === 'cpu' ? s.wall : s.cpu).median),
       `${formatRate(s.min)}–${formatRate(s.max)}`,
       r ? `${formatRatio(r.value)} (${r.min.toFixed(2)}–${r.max.toFixed(2)})` : '',
       r ? v.baseline : '',
       s.failures > 0 ? `FAILED ×${s.failures}` : '',
     ])
   }
-  printTable(['variant', 'median ops/s', 'min–max', 'ratio (per-round range)', 'vs', ''], rows, log)
+  const [primary, other] = result.clock === 'cpu' ? ['CPU', 'wall'] : ['wall', 'CPU']
+  printTable(
+    ['variant', `ops/s (${primary})`, `(${other})`, 'min–max', 'ratio (per-round range)', 'vs', ''],
+    rows,
+    log,
+  )
   for (const v of result.variants) if (v.note) log(`  * ${v.name}: ${v.note}`)
 }
