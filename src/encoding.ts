@@ -40,26 +40,51 @@ export function toBase64(bytes: Uint8Array): string {
   return btoa(bytesToBinaryString(bytes))
 }
 
-const BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/
-
 const ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/'
 
+/** Each ASCII code's 6-bit value in the standard alphabet, or 255. */
+const DECODE = new Uint8Array(128).fill(255)
+for (let i = 0; i < ALPHABET.length; i++) DECODE[ALPHABET.charCodeAt(i)] = i
+
+function sextet(text: string, at: number): number {
+  const code = text.charCodeAt(at)
+  return code < 128 ? DECODE[code]! : 255
+}
+
 /**
- * Decodes canonical standard padded base64; `null` for anything else (url-safe, unpadded, stray
- * characters, non-zero padding bits).
+ * Decodes canonical standard padded base64 in one pass; `null` for anything else (url-safe, unpadded,
+ * stray characters, non-zero padding bits).
  */
 export function fromBase64(text: string): Uint8Array | null {
-  if (!BASE64.test(text)) return null
-  // The bits a final partial group leaves over must be zero: decoders drop them, so otherwise two
-  // spellings would decode to the same bytes and a replayed credential could pass as a new one.
-  const padding = text.endsWith('==') ? 2 : text.endsWith('=') ? 1 : 0
-  const unused = padding === 2 ? 0x0f : 0x03
-  if (padding > 0 && ALPHABET.indexOf(text[text.length - padding - 1]!) & unused) return null
-  try {
-    return binaryStringToBytes(atob(text))
-  } catch {
-    return null
+  const length = text.length
+  if (length % 4 !== 0) return null
+  const padding =
+    length === 0 ? 0 : text.charCodeAt(length - 1) !== 61 ? 0 : text.charCodeAt(length - 2) === 61 ? 2 : 1
+  const out = new Uint8Array((length / 4) * 3 - padding)
+  const full = padding === 0 ? length : length - 4
+  let o = 0
+  for (let i = 0; i < full; i += 4) {
+    const a = sextet(text, i)
+    const b = sextet(text, i + 1)
+    const c = sextet(text, i + 2)
+    const d = sextet(text, i + 3)
+    if ((a | b | c | d) > 63) return null
+    out[o++] = (a << 2) | (b >> 4)
+    out[o++] = ((b & 15) << 4) | (c >> 2)
+    out[o++] = ((c & 3) << 6) | d
   }
+  if (padding > 0) {
+    const a = sextet(text, full)
+    const b = sextet(text, full + 1)
+    const c = padding === 1 ? sextet(text, full + 2) : 0
+    if ((a | b | c) > 63) return null
+    // The bits a final partial group leaves over must be zero: decoders drop them, so otherwise two
+    // spellings would decode to the same bytes and a replayed credential could pass as a new one.
+    if (padding === 2 ? b & 15 : c & 3) return null
+    out[o++] = (a << 2) | (b >> 4)
+    if (padding === 1) out[o++] = ((b & 15) << 4) | (c >> 2)
+  }
+  return out
 }
 
 /** base64url without padding (RFC 4648 §5), as JWK fields use. */
@@ -91,6 +116,14 @@ export function constantTimeEqual(a: string, b: string): boolean {
   if (a.length !== b.length) return false
   let diff = 0
   for (let i = 0; i < a.length; i++) diff |= a.charCodeAt(i) ^ b.charCodeAt(i)
+  return diff === 0
+}
+
+/** Compares bytes with the char codes of an ASCII string in time that depends only on their lengths. */
+export function constantTimeEqualAscii(bytes: Uint8Array, text: string): boolean {
+  if (bytes.length !== text.length) return false
+  let diff = 0
+  for (let i = 0; i < bytes.length; i++) diff |= bytes[i]! ^ text.charCodeAt(i)
   return diff === 0
 }
 

@@ -61,6 +61,8 @@ export interface HashBackend {
   hmacSha256Base64(key: HmacKey, message: string): MaybePromise<string>
   /** Lowercase hex SHA-256 of `utf8(message)` (or of the bytes given). */
   sha256Hex(message: string | Uint8Array): MaybePromise<string>
+  /** Decodes canonical standard padded base64, as `fromBase64` in `encoding.ts` does; `null` otherwise. */
+  decodeBase64(text: string): Uint8Array | null
 }
 
 /** PKCS#1 v1.5 RSA in both directions, for the legacy `sec_key` scheme. */

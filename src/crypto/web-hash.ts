@@ -6,7 +6,7 @@
  * @module
  */
 import type { HashBackend, HmacKey } from './backend.js'
-import { toBase64, toHex, utf8 } from '../encoding.js'
+import { fromBase64, toBase64, toHex, utf8 } from '../encoding.js'
 
 interface WebHmacKey extends HmacKey {
   readonly key: CryptoKey
@@ -29,4 +29,5 @@ export const hashBackend: HashBackend = {
     const bytes = typeof message === 'string' ? utf8(message) : (message as Uint8Array<ArrayBuffer>)
     return toHex(new Uint8Array(await crypto.subtle.digest('SHA-256', bytes)))
   },
+  decodeBase64: fromBase64,
 }

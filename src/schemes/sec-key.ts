@@ -7,14 +7,7 @@
 import { backend as defaultBackend } from '#crypto'
 import type { CryptoBackend, RsaPrivateKey, RsaPublicComponents, RsaPublicKey } from '../crypto/backend.js'
 import { ConfigurationError } from '../errors.js'
-import {
-  bytesToBinaryString,
-  constantTimeEqual,
-  fromBase64,
-  toBase64,
-  toBase64Url,
-  utf8,
-} from '../encoding.js'
+import { constantTimeEqual, constantTimeEqualAscii, toBase64, toBase64Url, utf8 } from '../encoding.js'
 import { parsePrivateKey, parsePublicKey, type RsaJwk } from '../keys.js'
 import { readInstant } from '../timestamps.js'
 import type {
@@ -62,9 +55,23 @@ export type LegacySecKeyAuthOptions =
       backend?: CryptoBackend
     }
 
-/** The RSA half: standard base64, possibly with MIME line breaks (Ruby). The hash half: 64 lowercase hex. */
-const HASH_FORMAT = /^[0-9a-f]{64}$/
 const WHITESPACE = /[\r\n\t ]/g
+const HAS_WHITESPACE = /[\r\n\t ]/
+
+/** The RSA half may carry MIME line breaks (Ruby SDKs); removed only when present. */
+function withoutLineBreaks(text: string): string {
+  return HAS_WHITESPACE.test(text) ? text.replace(WHITESPACE, '') : text
+}
+
+/** The hash half: exactly 64 lowercase hex digits (a loop, not a regex: this runs on every request). */
+function isLowerHex64(text: string): boolean {
+  if (text.length !== 64) return false
+  for (let i = 0; i < 64; i++) {
+    const code = text.charCodeAt(i)
+    if (!((code >= 48 && code <= 57) || (code >= 97 && code <= 102))) return false
+  }
+  return true
+}
 const HASH_LENGTH = 64
 
 /**
@@ -198,9 +205,9 @@ export class LegacySecKeyAuth implements AuthStrategy<SecKeyCredentials> {
     const hashHalf = secKey.slice(bar + 1)
     const rsaHalf =
       bar > 0 && secKey.indexOf('|', bar + 1) === -1
-        ? fromBase64(secKey.slice(0, bar).replace(WHITESPACE, ''))
+        ? this.#backend.decodeBase64(withoutLineBreaks(secKey.slice(0, bar)))
         : null
-    if (rsaHalf === null || rsaHalf.length === 0 || !HASH_FORMAT.test(hashHalf)) {
+    if (rsaHalf === null || rsaHalf.length === 0 || !isLowerHex64(hashHalf)) {
       return failure(
         'sec_key',
         'malformed_credentials',
@@ -242,7 +249,7 @@ export class LegacySecKeyAuth implements AuthStrategy<SecKeyCredentials> {
   ): VerificationResult {
     // Both comparisons always run: no early exit tells which half was wrong.
     const hashMatches = constantTimeEqual(hashHalf, expected)
-    const blockMatches = decrypted !== null && constantTimeEqual(bytesToBinaryString(decrypted), expected)
+    const blockMatches = decrypted !== null && constantTimeEqualAscii(decrypted, expected)
     if (!(hashMatches && blockMatches)) {
       return failure('sec_key', 'invalid_sec_key', 'sec_key does not match', this.partnerId)
     }

@@ -788,11 +788,22 @@ function readBody(request: VerifyRequest): BodyRead {
 export function canonicalJson(value: unknown, omit?: ReadonlySet<string>, depth = 0): string {
   if (depth > 256) throw new RangeError('body is nested too deeply')
   if (value === null || typeof value !== 'object') return JSON.stringify(value) ?? 'null'
-  if (Array.isArray(value))
-    return `[${value.map((item) => canonicalJson(item, undefined, depth + 1)).join(',')}]`
-  const keys = Object.keys(value)
-    .filter((key) => omit === undefined || !omit.has(key))
-    .sort()
+  // One pass with string appends: this runs on every request that has a replay store and no raw body.
+  if (Array.isArray(value)) {
+    let out = '['
+    for (let i = 0; i < value.length; i++) {
+      if (i > 0) out += ','
+      out += canonicalJson(value[i], undefined, depth + 1)
+    }
+    return out + ']'
+  }
   const record = value as Record<string, unknown>
-  return `{${keys.map((key) => `${JSON.stringify(key)}:${canonicalJson(record[key], undefined, depth + 1)}`).join(',')}}`
+  const keys = Object.keys(record).sort()
+  let out = '{'
+  for (const key of keys) {
+    if (omit !== undefined && omit.has(key)) continue
+    if (out.length > 1) out += ','
+    out += JSON.stringify(key) + ':' + canonicalJson(record[key], undefined, depth + 1)
+  }
+  return out + '}'
 }
