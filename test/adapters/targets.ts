@@ -5,6 +5,7 @@
  */
 import { createServer } from 'node:http'
 import express, { type ErrorRequestHandler } from 'express'
+import express4 from 'express4'
 import Fastify from 'fastify'
 import { smileIdAuth as expressAuth } from '../../src/adapters/express.js'
 import { smileIdAuth as fastifyAuth } from '../../src/adapters/fastify.js'
@@ -58,6 +59,18 @@ export const targets: Target[] = [
     seesSourceIp: true,
     async start(verifier, limit) {
       const app = express()
+      app.post(ROUTE, expressAuth({ verifier, limit }), (req, res) => {
+        res.json(seen(req.smileIdAuth, req.body))
+      })
+      return overHttp(await listen(createServer(app)))
+    },
+  },
+  {
+    name: 'express 4, no body parser',
+    bodyErrors: OUR_CODES,
+    seesSourceIp: true,
+    async start(verifier, limit) {
+      const app = express4()
       app.post(ROUTE, expressAuth({ verifier, limit }), (req, res) => {
         res.json(seen(req.smileIdAuth, req.body))
       })
