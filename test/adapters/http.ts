@@ -46,29 +46,38 @@ export function serveFetch(handler: (request: Request) => Response | Promise<Res
   return listen(server)
 }
 
-function toRequest(req: IncomingMessage): Request {
+/**
+ * A Fetch `Request` over a node:http request, as Node hosts for Fetch handlers build it. The stream errors
+ * when the client goes away before the end, so a reader never waits forever.
+ */
+export function toRequest(req: IncomingMessage): Request {
   const headers = new Headers()
   for (let i = 0; i < req.rawHeaders.length; i += 2)
     headers.append(req.rawHeaders[i]!, req.rawHeaders[i + 1]!)
-  const hasBody = req.method !== 'GET' && req.method !== 'HEAD'
-  let body: ReadableStream<Uint8Array> | null = null
-  if (hasBody) {
-    let open = true
-    body = new ReadableStream<Uint8Array>({
-      start(controller) {
-        req.on('data', (chunk: Buffer) => open && controller.enqueue(new Uint8Array(chunk)))
-        req.on('end', () => open && controller.close())
-        req.on('error', (error) => open && controller.error(error))
-      },
-      // A reader that gives up (over the size limit) must not kill the socket: drop the rest instead.
-      cancel() {
+  if (req.method === 'GET' || req.method === 'HEAD')
+    return new Request(`http://127.0.0.1${req.url ?? '/'}`, { headers })
+  let open = true
+  const body = new ReadableStream<Uint8Array>({
+    start(controller) {
+      req.on('data', (chunk: Buffer) => open && controller.enqueue(new Uint8Array(chunk)))
+      req.on('end', () => {
+        if (open) controller.close()
         open = false
-        req.resume()
-      },
-    })
-  }
-  const init: RequestInit & { duplex?: 'half' } = {
-    method: req.method ?? 'GET',
+      })
+      const fail = () => {
+        if (open) controller.error(new Error('the client went away before the end of the body'))
+        open = false
+      }
+      req.on('error', fail)
+      req.on('close', () => !req.complete && fail())
+    },
+    cancel() {
+      open = false
+      req.resume()
+    },
+  })
+  const init: RequestInit & { duplex: 'half' } = {
+    method: req.method ?? 'POST',
     headers,
     body,
     duplex: 'half',

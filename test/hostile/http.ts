@@ -24,6 +24,7 @@ import { smileIdAuth as fastifyAuth } from '../../src/adapters/fastify.js'
 import { withSmileIdAuth } from '../../src/adapters/fetch.js'
 import { sendRejection, verifyIncomingMessage } from '../../src/adapters/node.js'
 import type { DualModeVerifier } from '../../src/index.js'
+import { toRequest } from '../adapters/http.js'
 
 export const ROUTE = '/smile/callback'
 
@@ -193,43 +194,6 @@ export async function startAdapter(
     ownBodyErrors: name !== 'express+json' && name !== 'fastify',
     close,
   }
-}
-
-/**
- * A Fetch `Request` over a node:http request, as Node hosts for Fetch handlers build it. The stream errors
- * when the client goes away before the end, so a reader never waits forever.
- */
-function toRequest(req: IncomingMessage): Request {
-  const headers = new Headers()
-  for (let i = 0; i < req.rawHeaders.length; i += 2)
-    headers.append(req.rawHeaders[i]!, req.rawHeaders[i + 1]!)
-  let open = true
-  const body = new ReadableStream<Uint8Array>({
-    start(controller) {
-      req.on('data', (chunk: Buffer) => open && controller.enqueue(new Uint8Array(chunk)))
-      req.on('end', () => {
-        if (open) controller.close()
-        open = false
-      })
-      const fail = () => {
-        if (open) controller.error(new Error('the client went away before the end of the body'))
-        open = false
-      }
-      req.on('error', fail)
-      req.on('close', () => !req.complete && fail())
-    },
-    cancel() {
-      open = false
-      req.resume()
-    },
-  })
-  const init: RequestInit & { duplex: 'half' } = {
-    method: req.method ?? 'POST',
-    headers,
-    body,
-    duplex: 'half',
-  }
-  return new Request(`http://127.0.0.1${req.url ?? '/'}`, init)
 }
 
 /** A response as the client saw it. */
