@@ -126,11 +126,3 @@ export function constantTimeEqualAscii(bytes: Uint8Array, text: string): boolean
   for (let i = 0; i < bytes.length; i++) diff |= bytes[i]! ^ text.charCodeAt(i)
   return diff === 0
 }
-
-/** Compares two byte arrays in time that depends only on their lengths. */
-export function constantTimeEqualBytes(a: Uint8Array, b: Uint8Array): boolean {
-  if (a.length !== b.length) return false
-  let diff = 0
-  for (let i = 0; i < a.length; i++) diff |= a[i]! ^ b[i]!
-  return diff === 0
-}

@@ -10,7 +10,7 @@
  */
 import type { RsaPrivateComponents, RsaPublicComponents } from './crypto/backend.js'
 import { ConfigurationError } from './errors.js'
-import { fromBase64, fromBase64Url, fromUtf8 } from './encoding.js'
+import { fromBase64, fromBase64Url, fromUtf8, toHex } from './encoding.js'
 
 /** A JSON Web Key for an RSA key, as accepted in `apiKey` / `privateKey`. */
 export interface RsaJwk {
@@ -98,16 +98,10 @@ function unsignedInteger(node: DerNode | undefined): Uint8Array {
   return node.body.slice(i)
 }
 
-function hexOf(bytes: Uint8Array): string {
-  let out = ''
-  for (const b of bytes) out += b.toString(16).padStart(2, '0')
-  return out
-}
-
 function checkAlgorithm(node: DerNode | undefined): void {
   if (!node) throw new Error('missing AlgorithmIdentifier')
   const [oid] = readChildren(node, 0x30)
-  if (oid?.tag !== 0x06 || hexOf(oid.body) !== RSA_ENCRYPTION_OID) throw new Error('not an RSA key')
+  if (oid?.tag !== 0x06 || toHex(oid.body) !== RSA_ENCRYPTION_OID) throw new Error('not an RSA key')
 }
 
 function pkcs1Public(bytes: Uint8Array): RsaPublicComponents {
@@ -126,7 +120,7 @@ function spkiPublic(bytes: Uint8Array): RsaPublicComponents {
 
 function pkcs1Private(bytes: Uint8Array): RsaPrivateComponents {
   const [version, n, e, d, p, q, dp, dq, qi] = readChildren(readTop(bytes), 0x30)
-  if (version?.tag !== 0x02 || hexOf(version.body) !== '00')
+  if (version?.tag !== 0x02 || toHex(version.body) !== '00')
     throw new Error('unsupported RSAPrivateKey version')
   return {
     n: unsignedInteger(n),

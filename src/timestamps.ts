@@ -143,19 +143,23 @@ export type FreshnessCheck =
       message: string
     }
 
-/** Checks an already-read instant against a freshness window. */
-export function checkFreshness(instant: ReadInstant, options: FreshnessOptions): FreshnessCheck {
-  if (instant.ms === null) {
+const FRESH: FreshnessCheck = Object.freeze({ ok: true })
+
+/**
+ * Checks an instant (epoch ms, or `null` when the timestamp is not one) against a window: the one place
+ * the freshness reasons and messages are decided, for the strategies and the verifier alike.
+ */
+export function checkInstant(
+  instantMs: number | null,
+  nowMs: number,
+  maxAgeMs: number,
+  maxFutureMs: number,
+): FreshnessCheck {
+  if (instantMs === null) {
     return { ok: false, reason: 'malformed_credentials', message: 'timestamp cannot be read as an instant' }
   }
-  const now = resolveNow(options.now)
-  const reason = checkWindow(
-    instant.ms,
-    now,
-    options.maxAgeMs ?? DEFAULT_MAX_AGE_MS,
-    options.maxFutureMs ?? DEFAULT_MAX_FUTURE_MS,
-  )
-  if (reason === null) return { ok: true }
+  const reason = checkWindow(instantMs, nowMs, maxAgeMs, maxFutureMs)
+  if (reason === null) return FRESH
   return {
     ok: false,
     reason,
@@ -164,4 +168,14 @@ export function checkFreshness(instant: ReadInstant, options: FreshnessOptions):
         ? 'timestamp is older than the freshness window allows'
         : 'timestamp is further in the future than the freshness window allows',
   }
+}
+
+/** Checks an already-read instant against a freshness window given as options. */
+export function checkFreshness(instant: ReadInstant, options: FreshnessOptions): FreshnessCheck {
+  return checkInstant(
+    instant.ms,
+    resolveNow(options.now),
+    options.maxAgeMs ?? DEFAULT_MAX_AGE_MS,
+    options.maxFutureMs ?? DEFAULT_MAX_FUTURE_MS,
+  )
 }

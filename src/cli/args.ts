@@ -117,6 +117,25 @@ export function oneOf<const T extends string>(
   throw new UsageError(`${flag} must be one of ${allowed.join(', ')}`, helpHint(command))
 }
 
+/**
+ * The `text | json` output choice of `verify` and `inspect`: `--json` wins, then `--format`, then text on a
+ * terminal and JSON when piped.
+ *
+ * @example
+ * ```ts
+ * const format = textOrJson('verify', values, context.stdout.isTTY === true)
+ * ```
+ */
+export function textOrJson(
+  command: string,
+  values: { json?: unknown; format?: unknown },
+  isTTY: boolean,
+): 'text' | 'json' {
+  if (values.json === true) return 'json'
+  const format = typeof values.format === 'string' ? values.format : undefined
+  return oneOf(command, '--format', format, ['text', 'json'], isTTY ? 'text' : 'json')
+}
+
 const UNIT_MS: Record<string, number> = {
   ms: 1,
   s: 1000,

@@ -4,7 +4,7 @@
  * @internal
  * @module
  */
-import { HELP_OPTION, durationOption, formatDuration, helpHint, oneOf, parseCommand } from './args.js'
+import { HELP_OPTION, durationOption, formatDuration, helpHint, parseCommand, textOrJson } from './args.js'
 import { EXIT_OK, EXIT_REJECTED, UsageError, type CliContext, type Command, type Output } from './context.js'
 import { inspectCredential, type Finding, type Inspection, type Level } from './diagnose.js'
 import { parseHeaders, parseJsonObject, readBody } from './input.js'
@@ -68,10 +68,7 @@ export const inspect: Command = {
   help: HELP,
   async run(context: CliContext): Promise<number> {
     const { values, positionals } = parseCommand(NAME, context.argv, OPTIONS, 1)
-    const format =
-      values.json === true
-        ? 'json'
-        : oneOf(NAME, '--format', values.format, ['text', 'json'], context.stdout.isTTY ? 'text' : 'json')
+    const format = textOrJson(NAME, values, context.stdout.isTTY === true)
     const headers = parseHeaders(NAME, values.header)
     const path = positionals[0]
     // Headers alone are enough to inspect a header-signed request.

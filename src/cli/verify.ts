@@ -6,7 +6,15 @@
  * @module
  */
 import { DualModeVerifier, type DualModeVerifierOptions, type VerificationResult } from '../index.js'
-import { HELP_OPTION, durationOption, formatDuration, helpHint, oneOf, parseCommand } from './args.js'
+import {
+  HELP_OPTION,
+  durationOption,
+  formatDuration,
+  helpHint,
+  oneOf,
+  parseCommand,
+  textOrJson,
+} from './args.js'
 import { EXIT_OK, EXIT_REJECTED, UsageError, type CliContext, type Command, type Output } from './context.js'
 import { parseHeaders, parseJsonObject, readBody } from './input.js'
 import { KEY_OPTIONS, SEC_KEY_ENV, SIGNATURE_KEY_ENV, readKeys, single } from './keys.js'
@@ -66,10 +74,7 @@ export const verify: Command = {
   help: HELP,
   async run(context: CliContext): Promise<number> {
     const { values, positionals } = parseCommand(NAME, context.argv, OPTIONS, 1)
-    const format =
-      values.json === true
-        ? 'json'
-        : oneOf(NAME, '--format', values.format, ['text', 'json'], context.stdout.isTTY ? 'text' : 'json')
+    const format = textOrJson(NAME, values, context.stdout.isTTY === true)
     if (values['no-freshness'] === true && values['max-age'] !== undefined) {
       throw new UsageError('give --no-freshness or --max-age, not both', helpHint(NAME))
     }

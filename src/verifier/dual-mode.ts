@@ -16,7 +16,7 @@ import { MemoryUpgradeStore } from '../replay/memory.js'
 import type { ReplayStore, UpgradeStore } from '../replay/store.js'
 import { freshnessSchema, parseOptions } from '../schemas.js'
 import { failure, VERIFY_NOW, type VerifiesNow } from '../schemes/common.js'
-import { checkWindow, DEFAULT_MAX_AGE_MS, DEFAULT_MAX_FUTURE_MS } from '../timestamps.js'
+import { checkInstant, DEFAULT_MAX_AGE_MS, DEFAULT_MAX_FUTURE_MS } from '../timestamps.js'
 import type {
   AuthStrategy,
   FailureReason,
@@ -469,22 +469,14 @@ export class DualModeVerifier {
     for (const warning of verified.warnings) warnings.push(warning)
 
     if (this.#freshness !== false) {
-      const reason =
-        verified.issuedAt === null
-          ? 'malformed_credentials'
-          : checkWindow(
-              verified.issuedAt.getTime(),
-              state.nowMs,
-              this.#freshness.maxAgeMs,
-              this.#freshness.maxFutureMs,
-            )
-      if (reason !== null) {
-        const message =
-          reason === 'malformed_credentials'
-            ? 'timestamp cannot be read as an instant'
-            : reason === 'timestamp_expired'
-              ? 'timestamp is older than the freshness window allows'
-              : 'timestamp is further in the future than the freshness window allows'
+      const fresh = checkInstant(
+        verified.issuedAt === null ? null : verified.issuedAt.getTime(),
+        state.nowMs,
+        this.#freshness.maxAgeMs,
+        this.#freshness.maxFutureMs,
+      )
+      if (!fresh.ok) {
+        const { reason, message } = fresh
         if (!state.observe) return reject(failure(claim.scheme, reason, message, partner.id), claim.transport)
         state.wouldReject ??= reason
         warnings.push(`would_reject:${reason}`)
