@@ -27,7 +27,14 @@ export { LegacySecKeyAuth } from './schemes/sec-key.js'
 export type { LegacySecKeyAuthOptions } from './schemes/sec-key.js'
 export type { RsaJwk } from './keys.js'
 export type { ReplayOutcome, ReplayStore, UpgradeStore } from './replay/store.js'
-export type { AuditDirection, AuditEvent, AuditOutcome, AuditSink, AuditSinkObject } from './audit/events.js'
+export type {
+  AuditDirection,
+  AuditEvent,
+  AuditGapRecord,
+  AuditOutcome,
+  AuditSink,
+  AuditSinkObject,
+} from './audit/events.js'
 export { DualModeVerifier } from './verifier/dual-mode.js'
 export type {
   DualModeVerifierOptions,

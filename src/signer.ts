@@ -326,6 +326,8 @@ export class MigratingSigner {
       sourceIp: null,
       source_sdk: typeof body?.source_sdk === 'string' ? body.source_sdk : null,
       source_sdk_version: typeof body?.source_sdk_version === 'string' ? body.source_sdk_version : null,
+      authenticated: true,
+      instance: null,
     }
     emitAudit(this.#sinks, event, this.#onAuditError)
   }

@@ -40,6 +40,33 @@ export interface AuditEvent {
   source_sdk: string | null
   /** The `source_sdk_version` field of the body, if any. */
   source_sdk_version: string | null
+  /**
+   * Whether the credential verified cryptographically, whatever the outcome: `true` for a genuine
+   * credential refused by policy, `false` for a forged or malformed one. Only authenticated events count
+   * as migration evidence; unverified ones are counted apart and never name a partner in a report.
+   */
+  authenticated: boolean
+  /** The instance that wrote the event (verifier option `instance`; the host name on Node), or `null`. */
+  instance: string | null
+}
+
+/**
+ * Written by a sink that had to drop events, once it can write again: readers treat the span from
+ * `from` to `to` as missing evidence.
+ */
+export interface AuditGapRecord {
+  /** Marks the record as a gap, not an event. */
+  kind: 'gap'
+  /** ISO time of the first dropped event. */
+  from: string
+  /** ISO time of the last dropped event. */
+  to: string
+  /** How many events were dropped. */
+  dropped: number
+  /** The instance whose events were dropped, or `null`. */
+  instance: string | null
+  /** Why they were dropped (for example the error code `ENOSPC`). */
+  reason: string
 }
 
 /**

@@ -209,6 +209,8 @@ function parseEvent(line: string): AuditEvent | null {
     sourceIp: null,
     source_sdk: null,
     source_sdk_version: null,
+    authenticated: false,
+    instance: null,
     ...event,
   } as unknown as AuditEvent
 }

@@ -664,6 +664,9 @@ export class DualModeVerifier {
       sourceIp: auditText(context?.sourceIp),
       source_sdk: auditText(body?.source_sdk),
       source_sdk_version: auditText(body?.source_sdk_version),
+      // Provisional: a refusal by policy does not run the crypto check yet, so it counts as unverified.
+      authenticated: result.ok,
+      instance: null,
     }
     emitAudit(this.#sinks, event, this.#onAuditError)
   }

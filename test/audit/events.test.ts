@@ -40,6 +40,8 @@ describe('audit events from the verifier', () => {
         sourceIp: '203.0.113.9',
         source_sdk: 'python',
         source_sdk_version: '2.1.0',
+        authenticated: true,
+        instance: null,
       } satisfies AuditEvent,
     ])
   })
@@ -64,6 +66,8 @@ describe('audit events from the verifier', () => {
         sourceIp: '203.0.113.9',
         source_sdk: 'ruby',
         source_sdk_version: '1.0.4',
+        authenticated: true,
+        instance: null,
       },
     ])
   })
@@ -91,6 +95,8 @@ describe('audit events from the verifier', () => {
         sourceIp: '203.0.113.9',
         source_sdk: 'node',
         source_sdk_version: null,
+        authenticated: false,
+        instance: null,
       },
     ])
   })
@@ -123,6 +129,8 @@ describe('audit events from the verifier', () => {
         sourceIp: null,
         source_sdk: null,
         source_sdk_version: null,
+        authenticated: false,
+        instance: null,
       },
       {
         time: NOW_ISO,
@@ -138,6 +146,8 @@ describe('audit events from the verifier', () => {
         sourceIp: '203.0.113.9',
         source_sdk: null,
         source_sdk_version: null,
+        authenticated: false,
+        instance: null,
       },
     ])
   })

@@ -34,6 +34,8 @@ function event(i: number, overrides: Partial<AuditEvent> = {}): AuditEvent {
     sourceIp: null,
     source_sdk: 'node',
     source_sdk_version: `3.${i}.0`,
+    authenticated: true,
+    instance: null,
     ...overrides,
   }
 }

@@ -28,6 +28,8 @@ function event(overrides: Partial<AuditEvent>): AuditEvent {
     sourceIp: null,
     source_sdk: null,
     source_sdk_version: null,
+    authenticated: overrides.outcome !== 'rejected',
+    instance: null,
     ...overrides,
   }
 }

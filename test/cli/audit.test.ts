@@ -29,6 +29,8 @@ function event(
     sourceIp: '127.0.0.1',
     source_sdk: sdk ?? null,
     source_sdk_version: sdk === undefined ? null : '1.3.0',
+    authenticated: outcome !== 'rejected',
+    instance: null,
   }
 }
 

@@ -77,6 +77,8 @@ function event(i: number): AuditEvent {
     sourceIp: '127.0.0.1',
     source_sdk: 'rest_api',
     source_sdk_version: '1.0.0',
+    authenticated: true,
+    instance: null,
   }
 }
 
