@@ -10,7 +10,6 @@
 // C0 controls (tab, newline and ESC included), DEL, C1 controls, and the Unicode format characters that
 // reorder or hide text: bidi embeddings/overrides/isolates, zero-width joiners and marks, line and
 // paragraph separators, the BOM.
-// eslint-disable-next-line no-control-regex
 const UNSAFE = /[\u0000-\u001f\u007f-\u009f\u200b-\u200f\u2028-\u202e\u2060-\u2069\ufeff]/g
 
 /**
