@@ -27,6 +27,26 @@ export const DEFAULT_MAX_FUTURE_MS = 300_000
 /** Epoch numbers below this are seconds, above are milliseconds (1e11 s is the year 5138). */
 const SECONDS_LIMIT = 1e11
 
+/**
+ * The furthest instant from the epoch a JavaScript `Date` can hold, either way: 8.64e15 ms (ECMA-262,
+ * "Time Values and Time Range"). Beyond it `new Date(ms)` is an Invalid Date whose `getTime()` is NaN,
+ * and NaN compares false with every window bound, so such a value must never count as an instant.
+ */
+export const MAX_INSTANT_MS = 8.64e15
+
+/**
+ * `true` when `ms` is an instant a `Date` can hold: finite and within ±{@link MAX_INSTANT_MS}. The one
+ * test of "can this instant be established" that every freshness check goes through.
+ */
+export function isInstant(ms: number): boolean {
+  return Number.isFinite(ms) && ms <= MAX_INSTANT_MS && ms >= -MAX_INSTANT_MS
+}
+
+/** An epoch-ms value as a {@link ReadInstant}: `ms` is `null` unless it is an instant a Date can hold. */
+function instant(ms: number | null, naive: boolean): ReadInstant {
+  return { ms: ms !== null && isInstant(ms) ? ms : null, naive }
+}
+
 const EPOCH = /^\d{1,16}(?:\.\d{1,9})?$/
 const ISO =
   /^(\d{4})-(\d{2})-(\d{2})[T ](\d{2}):(\d{2}):(\d{2})(?:[.,](\d{1,9}))? ?(Z|z|UTC|[+-]\d{2}(?::?\d{2})?)?$/
@@ -70,15 +90,19 @@ function readCanonicalIso(text: string): number | null {
   return Date.UTC(year, month - 1, day, hour, minute, second, millis)
 }
 
-/** Reads a timestamp as an instant without altering the original value. */
+/**
+ * Reads a timestamp as an instant without altering the original value. `ms` is `null` for anything that
+ * is not an instant a `Date` can hold: free text, impossible dates, NaN, and epochs beyond ±8.64e15 ms
+ * (nanosecond epochs sent as JSON numbers, `"9999999999999999"`, `1e300`).
+ */
 export function readInstant(timestamp: string | number): ReadInstant {
-  if (typeof timestamp === 'number') return { ms: fromEpoch(timestamp), naive: false }
+  if (typeof timestamp === 'number') return instant(fromEpoch(timestamp), false)
   // Fast path for the spelling most SDKs send, `new Date().toISOString()`: YYYY-MM-DDTHH:MM:SS.sssZ.
   if (timestamp.length === 24 && timestamp[10] === 'T' && timestamp[19] === '.' && timestamp[23] === 'Z') {
     const canonical = readCanonicalIso(timestamp)
     if (canonical !== null) return { ms: canonical, naive: false }
   }
-  if (EPOCH.test(timestamp)) return { ms: fromEpoch(Number(timestamp)), naive: false }
+  if (EPOCH.test(timestamp)) return instant(fromEpoch(Number(timestamp)), false)
   const m = ISO.exec(timestamp)
   if (!m) return { ms: null, naive: false }
   const [, y, mo, d, h, mi, s, fraction, zone] = m
@@ -112,7 +136,7 @@ export function readInstant(timestamp: string | number): ReadInstant {
     if (offsetHours > 23 || offsetMinutes > 59) return { ms: null, naive: false }
     ms -= sign * (offsetHours * 60 + offsetMinutes) * 60_000
   }
-  return { ms, naive: zone === undefined }
+  return instant(ms, zone === undefined)
 }
 
 /** The current time in epoch milliseconds from a `now` option. */
@@ -122,15 +146,18 @@ export function resolveNow(now: FreshnessOptions['now']): number {
   return typeof now === 'number' ? now : now.getTime()
 }
 
-/** A freshness failure, or `null` when the instant is inside the window. */
+/**
+ * A freshness failure, or `null` when the instant is inside the window. Written as "not inside" rather
+ * than "outside" so that a NaN anywhere (instant, clock or bound) fails instead of passing every test.
+ */
 export function checkWindow(
   instantMs: number,
   nowMs: number,
   maxAgeMs: number,
   maxFutureMs: number,
 ): Extract<FailureReason, 'timestamp_expired' | 'timestamp_in_future'> | null {
-  if (nowMs - instantMs > maxAgeMs) return 'timestamp_expired'
-  if (instantMs - nowMs > maxFutureMs) return 'timestamp_in_future'
+  if (!(nowMs - instantMs <= maxAgeMs)) return 'timestamp_expired'
+  if (!(instantMs - nowMs <= maxFutureMs)) return 'timestamp_in_future'
   return null
 }
 
@@ -147,7 +174,9 @@ const FRESH: FreshnessCheck = Object.freeze({ ok: true })
 
 /**
  * Checks an instant (epoch ms, or `null` when the timestamp is not one) against a window: the one place
- * the freshness reasons and messages are decided, for the strategies and the verifier alike.
+ * the freshness reasons and messages are decided, for the strategies and the verifier alike. An instant
+ * that cannot be established (`null`, NaN such as an Invalid Date's `getTime()`, or beyond the Date
+ * range) is never fresh: it fails as `malformed_credentials`.
  */
 export function checkInstant(
   instantMs: number | null,
@@ -155,7 +184,7 @@ export function checkInstant(
   maxAgeMs: number,
   maxFutureMs: number,
 ): FreshnessCheck {
-  if (instantMs === null) {
+  if (instantMs === null || !isInstant(instantMs)) {
     return { ok: false, reason: 'malformed_credentials', message: 'timestamp cannot be read as an instant' }
   }
   const reason = checkWindow(instantMs, nowMs, maxAgeMs, maxFutureMs)

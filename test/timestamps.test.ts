@@ -4,8 +4,11 @@ import fc from 'fast-check'
 import {
   DEFAULT_MAX_AGE_MS,
   DEFAULT_MAX_FUTURE_MS,
+  MAX_INSTANT_MS,
   checkFreshness,
+  checkInstant,
   checkWindow,
+  isInstant,
   readInstant,
   resolveNow,
 } from '../src/timestamps.js'
@@ -191,5 +194,62 @@ describe('readInstant: the canonical toISOString() fast path', () => {
       expect(readInstant(text), text).toEqual({ ms: null, naive: false })
     }
     expect(readInstant('2024-02-29T23:59:59.999Z').ms).toBe(Date.UTC(2024, 1, 29, 23, 59, 59, 999))
+  })
+})
+
+describe('an instant that cannot be established is never fresh', () => {
+  it.each([
+    ['a nanosecond epoch number', 1_700_000_000_000_000_000],
+    ['1e300', 1e300],
+    ['one past the Date range', MAX_INSTANT_MS + 1],
+    ['"9999999999999999"', '9999999999999999'],
+  ])('readInstant gives no instant for %s', (_, value) => {
+    expect(readInstant(value).ms).toBeNull()
+  })
+
+  it('keeps the edges of the Date range', () => {
+    expect(readInstant(MAX_INSTANT_MS).ms).toBe(MAX_INSTANT_MS)
+    expect(new Date(MAX_INSTANT_MS).getTime()).toBe(MAX_INSTANT_MS)
+    expect(Number.isNaN(new Date(MAX_INSTANT_MS + 1).getTime())).toBe(true)
+    expect([isInstant(MAX_INSTANT_MS), isInstant(-MAX_INSTANT_MS), isInstant(0)]).toEqual([true, true, true])
+    expect([isInstant(MAX_INSTANT_MS + 1), isInstant(Number.NaN), isInstant(Infinity)]).toEqual([
+      false,
+      false,
+      false,
+    ])
+  })
+
+  it.each([
+    ['NaN (an Invalid Date)', Number.NaN],
+    ['Infinity', Infinity],
+    ['-Infinity', -Infinity],
+    ['1e300', 1e300],
+    ['-1e300', -1e300],
+    ['null', null],
+  ])('checkInstant refuses %s as malformed_credentials', (_, ms) => {
+    expect(checkInstant(ms, T, 300_000, 300_000)).toMatchObject({
+      ok: false,
+      reason: 'malformed_credentials',
+    })
+  })
+
+  it('checkWindow fails closed on NaN anywhere', () => {
+    expect(checkWindow(Number.NaN, T, 1000, 1000)).not.toBeNull()
+    expect(checkWindow(T, Number.NaN, 1000, 1000)).not.toBeNull()
+    expect(checkWindow(T, T, Number.NaN, 1000)).toBe('timestamp_expired')
+    expect(checkWindow(T, T, 1000, Number.NaN)).toBe('timestamp_in_future')
+  })
+
+  it('property: whatever readInstant returns is null or an instant a Date holds', () => {
+    fc.assert(
+      fc.property(
+        fc.oneof(fc.double(), fc.string(), fc.stringMatching(/^\d{1,16}(\.\d{1,9})?$/)),
+        (value) => {
+          const { ms } = readInstant(value)
+          if (ms !== null) expect(Number.isNaN(new Date(ms).getTime())).toBe(false)
+        },
+      ),
+      { numRuns: 500 },
+    )
   })
 })
