@@ -44,7 +44,7 @@ export type {
   VerifyContext,
   VerifyRequest,
 } from './verifier/dual-mode.js'
-export type { HeadersLike } from './verifier/detect.js'
+export type { HeadersLike } from './claims.js'
 export type { MigrationPolicy, ResolvedPolicy } from './verifier/policy.js'
 export { MemoryReplayStore, MemoryUpgradeStore } from './replay/memory.js'
 export type { MemoryReplayStoreOptions } from './replay/memory.js'

@@ -11,6 +11,7 @@ import { hashBackend as backend } from '#crypto-hash'
 import { emitAudit, normalizeSinks, type AuditErrorHandler } from '../audit/dispatch.js'
 import type { AuditEvent, AuditOutcome, AuditSink } from '../audit/events.js'
 import { fromUtf8 } from '../encoding.js'
+import { readClaim, samePartner, type Claim, type HeadersLike } from '../claims.js'
 import { ConfigurationError, VerificationError } from '../errors.js'
 import { MemoryUpgradeStore } from '../replay/memory.js'
 import type { ReplayStore, UpgradeStore } from '../replay/store.js'
@@ -28,7 +29,6 @@ import type {
   VerificationResult,
   VerificationSuccess,
 } from '../types.js'
-import { detect, type Claim, type HeadersLike } from './detect.js'
 import { legacyRefusal, resolvePolicy, type MigrationPolicy, type ResolvedPolicy } from './policy.js'
 
 /** The keys of one partner, and optionally its own policy. */
@@ -309,10 +309,10 @@ export class DualModeVerifier {
         decision = reject(read.failure, null)
       } else {
         body = read.body
-        const detected = detect(body, request?.headers)
-        if ('reason' in detected) {
+        const detected = readClaim(body, request?.headers)
+        if (!detected.ok) {
           decision = reject(
-            failure(null, detected.reason, detected.message, partnerText(detected.partnerId)),
+            failure(detected.scheme, detected.reason, detected.message, detected.partnerId),
             null,
           )
         } else {
@@ -361,18 +361,8 @@ export class DualModeVerifier {
     request: VerifyRequest,
     nowMs: number,
   ): Decision | Promise<Decision> {
-    const claimedId = partnerText(claim.partnerId)
-    if (
-      claim.partnerId !== undefined &&
-      claim.partnerId !== null &&
-      claim.partnerId !== '' &&
-      claimedId === null
-    ) {
-      return reject(
-        failure(claim.scheme, 'malformed_credentials', 'partner id must be a string or a number', null),
-        claim.transport,
-      )
-    }
+    // The claim reader has already refused ids that are not text and partner claims that disagree.
+    const claimedId = claim.partnerId
     const partner = this.#partner(claimedId)
     return partner instanceof Promise
       ? partner.then((resolved) => this.#withPartner(claim, claimedId, resolved, body, request, nowMs))
@@ -735,18 +725,6 @@ function checkStrategy(
       `${what}: the ${scheme} strategy is for another partner id`,
     )
   }
-}
-
-/** `"085"` and `"85"` name the same partner; other ids must match exactly. */
-function samePartner(a: string, b: string): boolean {
-  if (a === b) return true
-  return /^\d{1,15}$/.test(a) && /^\d{1,15}$/.test(b) && Number(a) === Number(b)
-}
-
-function partnerText(value: unknown): string | null {
-  if (typeof value === 'string') return value.length > 0 && value.length <= 64 ? value : null
-  if (typeof value === 'number' && Number.isSafeInteger(value) && value >= 0) return String(value)
-  return null
 }
 
 function auditText(value: unknown): string | null {

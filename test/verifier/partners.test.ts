@@ -80,11 +80,18 @@ describe('single-partner attribution', () => {
     }
   })
 
-  it('prefers partner_id over smile_client_id, and the header over both', async () => {
+  it('refuses partner_id, smile_client_id and SmileID-Partner-ID naming different partners', async () => {
+    // Before: partner_id won over smile_client_id, and the header over both, so a handler keying on the
+    // body's partner_id could be handed another tenant's request.
     const body = await signatureBody({ fields: { partner_id: PARTNER, smile_client_id: '999' } })
-    expectAccepted(await dualVerifier().verify({ body }), 'signature')
+    expectRejected(await dualVerifier().verify({ body }), 'malformed_credentials', 'signature')
+    const agreeing = await signatureBody({ fields: { partner_id: PARTNER } })
     const headers = { 'SmileID-Partner-ID': '999' }
-    expectRejected(await dualVerifier().verify({ body, headers }), 'unknown_partner', 'signature')
+    expectRejected(
+      await dualVerifier().verify({ body: agreeing, headers }),
+      'malformed_credentials',
+      'signature',
+    )
   })
 
   it('rejects a partner id that is not a string or a number as malformed_credentials', async () => {
