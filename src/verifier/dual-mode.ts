@@ -299,11 +299,13 @@ export class DualModeVerifier {
    * with a {@link FailureReason}. Emits one audit event.
    */
   verify(request: VerifyRequest, context?: VerifyContext): Promise<VerificationResult> {
-    const nowMs = this.#now()
+    // NaN when the clock fails: freshness then fails closed rather than the call throwing.
+    let nowMs = Number.NaN
     let decision: Decision | Promise<Decision>
     let body: Record<string, unknown> | undefined
     let claim: Claim | undefined
     try {
+      nowMs = this.#now()
       const read = readBody(request)
       if ('failure' in read) {
         decision = reject(read.failure, null)
@@ -340,7 +342,15 @@ export class DualModeVerifier {
     context: VerifyContext | undefined,
     nowMs: number,
   ): VerificationResult {
-    if (this.#sinks.length > 0) this.#audit(decision, claim, body, context, nowMs)
+    if (this.#sinks.length > 0) {
+      // The audit step reads request-supplied objects too (body fields, the context): it reads them
+      // through guards, and whatever still fails is counted, never thrown at the caller.
+      try {
+        this.#audit(decision, claim, auditBody(body), auditContext(context), nowMs)
+      } catch {
+        this.#stats.auditErrors++
+      }
+    }
     return decision.result
   }
 
@@ -724,6 +734,26 @@ function checkStrategy(
       'invalid_partner_id',
       `${what}: the ${scheme} strategy is for another partner id`,
     )
+  }
+}
+
+/** The body fields the audit event records, read so that a throwing getter or Proxy yields nothing. */
+function auditBody(body: Record<string, unknown> | undefined): Record<string, unknown> | undefined {
+  if (body === undefined) return undefined
+  try {
+    return { source_sdk: body.source_sdk, source_sdk_version: body.source_sdk_version }
+  } catch {
+    return undefined
+  }
+}
+
+/** The context fields the audit event records, read as {@link auditBody} reads the body. */
+function auditContext(context: VerifyContext | undefined): VerifyContext | undefined {
+  if (context === undefined || context === null) return undefined
+  try {
+    return { route: context.route, sourceIp: context.sourceIp } as VerifyContext
+  } catch {
+    return undefined
   }
 }
 
