@@ -11,7 +11,7 @@ import { hashBackend as backend } from '#crypto-hash'
 import { emitAudit, normalizeSinks, type AuditErrorHandler } from '../audit/dispatch.js'
 import type { AuditEvent, AuditOutcome, AuditSink } from '../audit/events.js'
 import { fromUtf8 } from '../encoding.js'
-import { readClaim, samePartner, type Claim, type HeadersLike } from '../claims.js'
+import { partnerKey, readClaim, samePartner, type Claim, type HeadersLike } from '../claims.js'
 import { ConfigurationError, VerificationError } from '../errors.js'
 import { MemoryUpgradeStore } from '../replay/memory.js'
 import type { ReplayStore, UpgradeStore } from '../replay/store.js'
@@ -173,6 +173,10 @@ const WHITESPACE = /\s+/g
  */
 export class DualModeVerifier {
   readonly #single: ResolvedPartner | undefined
+  /**
+   * Partner records by their configured id and by {@link partnerKey} of it, so that every spelling of a
+   * known id and every unknown id costs one or two hash lookups, whatever the number of partners.
+   */
   readonly #partners: Map<string, ResolvedPartner> | undefined
   readonly #resolver: PartnerResolver | undefined
   readonly #resolved = new WeakMap<PartnerConfig, ResolvedPartner>()
@@ -238,11 +242,7 @@ export class DualModeVerifier {
     } else if (typeof options.partners === 'function') {
       this.#resolver = options.partners
     } else if (typeof options.partners === 'object' && options.partners !== null) {
-      this.#partners = new Map()
-      for (const [id, config] of Object.entries(options.partners)) {
-        this.#partners.set(id, resolvePartner(id, config, this.#policy, `partners.${id}`))
-      }
-      if (this.#partners.size === 0) throw new ConfigurationError('missing_key', 'partners is empty')
+      this.#partners = partnerRecords(options.partners, this.#policy)
     } else {
       throw new ConfigurationError('missing_key', 'give a signature or secKey strategy, or partners')
     }
@@ -556,10 +556,8 @@ export class DualModeVerifier {
     }
     if (claimedId === null) return undefined
     if (this.#partners !== undefined) {
-      const exact = this.#partners.get(claimedId)
-      if (exact !== undefined) return exact
-      for (const partner of this.#partners.values()) if (samePartner(claimedId, partner.id)) return partner
-      return undefined
+      // The configured spelling first (the common case), then the partner's identity: O(1) either way.
+      return this.#partners.get(claimedId) ?? this.#partners.get(partnerKey(claimedId))
     }
     return this.#resolve(claimedId)
   }
@@ -682,6 +680,35 @@ function unexpected(claim: Claim | undefined): Decision {
 
 function reject(result: VerificationFailure, transport: Transport | null): Decision {
   return { result, outcome: 'rejected', wouldReject: null, transport }
+}
+
+/**
+ * Resolves a partner record, indexed by each configured id and by its {@link partnerKey}. Two records
+ * that denote one partner (`'85'` and `'085'`) are a configuration mistake: a captured sec_key would
+ * otherwise be accepted once under each, and which record answers would depend on the spelling.
+ */
+function partnerRecords(
+  records: Record<string, PartnerConfig>,
+  base: ResolvedPolicy,
+): Map<string, ResolvedPartner> {
+  const byKey = new Map<string, ResolvedPartner>()
+  const index = new Map<string, ResolvedPartner>()
+  for (const [id, config] of Object.entries(records)) {
+    const partner = resolvePartner(id, config, base, `partners.${id}`)
+    const key = partnerKey(id)
+    const other = byKey.get(key)
+    if (other !== undefined) {
+      throw new ConfigurationError(
+        'invalid_partner_id',
+        `partners ${JSON.stringify(other.id)} and ${JSON.stringify(id)} denote one partner (digit ids are compared without leading zeros, as the sec_key scheme hashes the integer): keep one record`,
+      )
+    }
+    byKey.set(key, partner)
+    index.set(key, partner)
+    index.set(id, partner)
+  }
+  if (byKey.size === 0) throw new ConfigurationError('missing_key', 'partners is empty')
+  return index
 }
 
 function resolvePartner(

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
 
-import { DualModeVerifier, type PartnerConfig } from '../../src/index.js'
+import { DualModeVerifier, MemoryReplayStore, type PartnerConfig } from '../../src/index.js'
 import {
   NOW,
   OTHER_API_KEY,
@@ -8,6 +8,7 @@ import {
   PARTNER,
   dualVerifier,
   expectAccepted,
+  expectConfigurationError,
   expectRejected,
   recordingSink,
   secKeyAuth,
@@ -177,6 +178,92 @@ describe('multi-partner: a record', () => {
       'signature',
     )
     expect(result.partnerId).toBe(PARTNER)
+  })
+
+  it('finds a record under every spelling of its id, among many partners, and no other', async () => {
+    const partners: Record<string, PartnerConfig> = {}
+    // Many records whose digit ids sit next to ours: a lookup by identity must not land on a neighbour.
+    for (let i = 1; i <= 2000; i++) {
+      const id = String(i * 1000 + 1)
+      partners[id] = { signature: signatureAuth(id, OTHER_API_KEY) }
+    }
+    partners[PARTNER] = ours()
+    partners['acme'] = { signature: signatureAuth('acme', OTHER_API_KEY) }
+    const verifier = new DualModeVerifier({ partners, now: () => NOW })
+    for (const spelling of ['085', '85', '0085', 85, '000000000000085']) {
+      const result = expectAccepted(
+        await verifier.verify({ body: await signatureBody({ fields: { partner_id: spelling } }) }),
+        'signature',
+      )
+      expect(result.partnerId).toBe(PARTNER)
+    }
+    for (const unknown of ['850', '8500', 'ACME', 'acme ', '0000000000000085', '86']) {
+      expectRejected(
+        await verifier.verify({ body: await signatureBody({ fields: { partner_id: unknown } }) }),
+        'unknown_partner',
+        'signature',
+      )
+    }
+  })
+})
+
+describe('multi-partner: two records for one partner', () => {
+  it.each([
+    ['85', '085'],
+    ['085', '85'],
+    ['0085', '085'],
+    ['0', '000'],
+  ])('records %j and %j are a ConfigurationError naming both spellings', (first, second) => {
+    const build = () =>
+      new DualModeVerifier({
+        partners: {
+          [first]: { signature: signatureAuth(first), secKey: secKeyAuth(first) },
+          [second]: { signature: signatureAuth(second), secKey: secKeyAuth(second) },
+        },
+      })
+    const error = expectConfigurationError(build, 'invalid_partner_id')
+    expect(error.message).toContain(`"${first}"`)
+    expect(error.message).toContain(`"${second}"`)
+    expect(error.message).toMatch(/one partner/)
+  })
+
+  it('refuses them whichever schemes the records configure', () => {
+    expectConfigurationError(
+      () =>
+        new DualModeVerifier({
+          partners: { '85': { secKey: secKeyAuth('85') }, '085': { signature: signatureAuth('085') } },
+        }),
+      'invalid_partner_id',
+    )
+  })
+
+  it('keeps ids that only look alike apart', () => {
+    const verifier = new DualModeVerifier({
+      partners: {
+        '085': ours(),
+        '850': { signature: signatureAuth('850', OTHER_API_KEY) },
+        acme: { signature: signatureAuth('acme') },
+        ACME: { signature: signatureAuth('ACME') },
+        '0000000000000085': { signature: signatureAuth('0000000000000085') },
+      },
+    })
+    expect(verifier).toBeInstanceOf(DualModeVerifier)
+  })
+
+  it('a captured sec_key is no longer accepted under a second spelling', async () => {
+    // Before: records '85' and '085' both existed and each accepted the same captured sec_key once.
+    const replayed = new DualModeVerifier({
+      partners: { [PARTNER]: ours() },
+      replay: new MemoryReplayStore(),
+      now: () => NOW,
+    })
+    const body = await secKeyBody()
+    expectAccepted(await replayed.verify({ body: { ...body, partner_id: '085' } }), 'sec_key')
+    expectRejected(
+      await replayed.verify({ body: { ...body, partner_id: '85', job_id: 'other' } }),
+      'replayed',
+      'sec_key',
+    )
   })
 })
 
