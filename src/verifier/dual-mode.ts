@@ -294,7 +294,7 @@ export class DualModeVerifier {
     this.#upgrades = options.upgradeStore ?? (sticky ? new MemoryUpgradeStore() : undefined)
     this.#sinks = normalizeSinks(options.audit)
     for (const sink of this.#sinks) {
-      if (typeof sink !== 'function' && typeof sink?.write !== 'function') {
+      if (typeof sink !== 'function' && !hasWrite(sink)) {
         throw new ConfigurationError(
           'invalid_options',
           'each audit sink must be a function or an object with a write(event) method, such as jsonlAuditSink(path)' +
@@ -311,7 +311,8 @@ export class DualModeVerifier {
     }
     this.#onAuditError = (error, event) => {
       this.#stats.auditErrors++
-      onAuditError?.(error, event)
+      // Returned so that dispatch can silence an async handler's rejection.
+      return onAuditError?.(error, event)
     }
     const instance = checkInstance(options.instance)
     this.#instance = instance === undefined ? defaultInstance() : instance
@@ -792,6 +793,15 @@ export class DualModeVerifier {
       instance: this.#instance,
     }
     emitAudit(this.#sinks, event, this.#onAuditError)
+  }
+}
+
+/** Whether a sink object has a readable `write` method (a throwing getter counts as none). */
+function hasWrite(sink: unknown): boolean {
+  try {
+    return typeof (sink as { write?: unknown } | null | undefined)?.write === 'function'
+  } catch {
+    return false
   }
 }
 
