@@ -8,7 +8,7 @@
 import type { AuditEvent, AuditSink } from './events.js'
 
 /** Called when a sink throws or rejects. */
-export type AuditErrorHandler = (error: unknown, event: AuditEvent) => void
+export type AuditErrorHandler = (error: unknown, event: AuditEvent) => unknown
 
 /** Turns the `audit` option into a list. */
 export function normalizeSinks(audit: AuditSink | readonly AuditSink[] | undefined): AuditSink[] {

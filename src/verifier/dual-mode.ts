@@ -92,8 +92,8 @@ export interface DualModeVerifierOptions {
   upgradeFailure?: 'reject' | 'accept'
   /** Audit sinks: each verification emits one {@link AuditEvent}. */
   audit?: AuditSink | AuditSink[]
-  /** Called when an audit sink throws or rejects. Verification is never affected. */
-  onAuditError?: (error: unknown, event: AuditEvent) => void
+  /** Called when an audit sink throws or rejects; may be async. Verification is never affected, nor by this handler failing. */
+  onAuditError?: (error: unknown, event: AuditEvent) => unknown
   /**
    * Names this receiver in every audit record, so that a fleet's merged logs say which instance wrote
    * what. Default: the host name on Node, `null` on Workers and in browsers. `null` records none.
