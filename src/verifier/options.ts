@@ -98,7 +98,14 @@ function closest(name: string, known: readonly string[]): string | undefined {
   let best: string | undefined
   let bestDistance = 3
   for (const candidate of known) {
-    const d = candidate.toLowerCase() === lower ? 0 : distance(lower, candidate.toLowerCase())
+    const option = candidate.toLowerCase()
+    // "warning" for "warn", "maxAge" for "maxAgeMs": a prefix either way is as good as one typo.
+    const d =
+      option === lower
+        ? 0
+        : lower.length >= 3 && (lower.startsWith(option) || option.startsWith(lower))
+          ? 1
+          : distance(lower, option)
     if (d < bestDistance) {
       best = candidate
       bestDistance = d
