@@ -89,7 +89,8 @@ describe('policy messages', () => {
   it('accepts every documented value, and fields given as undefined', () => {
     for (const legacy of ['accept', 'warn', 'reject', undefined] as const) {
       for (const mode of ['enforce', 'observe', undefined] as const) {
-        expect(() => new DualModeVerifier({ ...single(), policy: { legacy, mode } })).not.toThrow()
+        // As JavaScript callers pass them: explicit undefined fields are absent fields.
+        expect(() => new DualModeVerifier({ ...single(), policy: { legacy, mode } } as never)).not.toThrow()
       }
     }
     expect(
@@ -97,7 +98,7 @@ describe('policy messages', () => {
         new DualModeVerifier({
           ...single(),
           policy: { legacySunsetAt: undefined, stickyUpgrade: undefined, brownouts: undefined },
-        }),
+        } as never),
     ).not.toThrow()
   })
 
