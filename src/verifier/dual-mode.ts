@@ -328,7 +328,7 @@ export class DualModeVerifier {
     )
   }
 
-  /** The verifier-level policy, with defaults applied (adapters read `legacySunsetAt` for `Sunset` headers). */
+  /** The verifier-level policy, with defaults applied. For a request's `Sunset` header use {@link DualModeVerifier.legacySunsetFor}. */
   get policy(): ResolvedPolicy {
     return this.#policy
   }
@@ -336,6 +336,52 @@ export class DualModeVerifier {
   /** Live counters. */
   get stats(): Readonly<VerifierStats> {
     return this.#stats
+  }
+
+  /**
+   * The legacy sunset that applies to the partner of `result`: that partner's own `legacySunsetAt` when
+   * its policy sets one, else the verifier's; `null` when neither does. For the `Deprecation` and
+   * `Sunset` response headers of legacy requests (RFC 9745, RFC 8594), which must follow the partner's
+   * own migration, not the verifier-wide one.
+   *
+   * Works for results of this verifier whatever kind of partner they came from (single, record or
+   * resolver): the policy in force is remembered per result object. For any other value the partner is
+   * looked up by `result.partnerId` among configured partners; a resolver partner, an unknown partner
+   * or no partner at all gets the verifier's sunset. Returns a fresh `Date` each time.
+   *
+   * @example
+   * ```ts
+   * const result = await verifier.verify({ body, headers: req.headers })
+   * const sunset = result.ok && result.legacy ? verifier.legacySunsetFor(result) : null
+   * if (sunset !== null) res.setHeader('Sunset', sunset.toUTCString())
+   * ```
+   */
+  legacySunsetFor(result: VerificationResult): Date | null {
+    let policy = this.#policyOf.get(result)
+    if (policy === undefined) {
+      let partnerId: unknown
+      try {
+        partnerId = (result as { partnerId?: unknown } | null | undefined)?.partnerId
+      } catch {
+        partnerId = undefined
+      }
+      policy = typeof partnerId === 'string' ? this.#configuredPolicy(partnerId) : undefined
+    }
+    const sunset = (policy ?? this.#policy).legacySunsetAt
+    return sunset === undefined ? null : new Date(sunset.getTime())
+  }
+
+  /** The policy of a configured (single or record) partner, by any spelling of its id. */
+  #configuredPolicy(partnerId: string): ResolvedPolicy | undefined {
+    if (this.#single !== undefined) {
+      return samePartner(partnerId, this.#single.id) ? this.#single.policy : undefined
+    }
+    if (this.#partners === undefined) return undefined
+    const exact = this.#partners.get(partnerId)
+    if (exact !== undefined) return exact.policy
+    for (const partner of this.#partners.values())
+      if (samePartner(partnerId, partner.id)) return partner.policy
+    return undefined
   }
 
   /**
