@@ -45,7 +45,7 @@ export type {
   VerifyRequest,
 } from './verifier/dual-mode.js'
 export type { HeadersLike } from './claims.js'
-export type { MigrationPolicy, ResolvedPolicy } from './verifier/policy.js'
+export type { BrownoutWindow, MigrationPolicy, ResolvedPolicy } from './verifier/policy.js'
 export { MemoryReplayStore, MemoryUpgradeStore } from './replay/memory.js'
 export type { MemoryReplayStoreOptions } from './replay/memory.js'
 export { jsonlAuditSink, LegacyUsageTracker } from './audit/sinks.js'

@@ -8,7 +8,7 @@
 import type { AuditEvent, AuditSink } from './events.js'
 
 /** Called when a sink throws or rejects. */
-export type AuditErrorHandler = (error: unknown, event: AuditEvent) => void
+export type AuditErrorHandler = (error: unknown, event: AuditEvent) => unknown
 
 /** Turns the `audit` option into a list. */
 export function normalizeSinks(audit: AuditSink | readonly AuditSink[] | undefined): AuditSink[] {
@@ -16,23 +16,37 @@ export function normalizeSinks(audit: AuditSink | readonly AuditSink[] | undefin
   return Array.isArray(audit) ? [...(audit as AuditSink[])] : [audit as AuditSink]
 }
 
-/** Sends one event to every sink, isolating failures. Never throws, never awaits. */
+/**
+ * Sends one event to every sink, isolating failures. Never throws, never awaits. Each failure of a sink
+ * for an event is reported exactly once, whether it throws synchronously, returns a promise that rejects,
+ * or returns a thenable that misbehaves (a `then` that throws, or calls back twice).
+ */
 export function emitAudit(sinks: readonly AuditSink[], event: AuditEvent, onError: AuditErrorHandler): void {
   for (const sink of sinks) {
+    let pending: unknown
     try {
-      const pending = typeof sink === 'function' ? sink(event) : sink.write(event)
-      if (pending !== undefined && typeof (pending as Promise<void>).then === 'function') {
-        ;(pending as Promise<void>).then(undefined, (error: unknown) => safely(onError, error, event))
-      }
+      pending = typeof sink === 'function' ? sink(event) : sink.write(event)
     } catch (error) {
       safely(onError, error, event)
+      continue
+    }
+    // Plain sinks return undefined: no promise is made for them on the request path.
+    if ((typeof pending === 'object' && pending !== null) || typeof pending === 'function') {
+      // Promise.resolve adopts a thenable once, and turns a throwing `then` into a rejection.
+      try {
+        Promise.resolve(pending).then(undefined, (error: unknown) => safely(onError, error, event))
+      } catch (error) {
+        safely(onError, error, event) // a promise whose `constructor` getter throws
+      }
     }
   }
 }
 
 function safely(onError: AuditErrorHandler, error: unknown, event: AuditEvent): void {
   try {
-    onError(error, event)
+    const handled: unknown = onError(error, event)
+    // An async handler that rejects must not become an unhandled rejection (it would end the process).
+    if (handled instanceof Promise) handled.then(undefined, () => undefined)
   } catch {
     // An error handler that throws must not break verification either.
   }

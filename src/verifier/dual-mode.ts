@@ -8,6 +8,7 @@
  * @module
  */
 import { hashBackend as backend } from '#crypto-hash'
+import { defaultInstance } from '#instance'
 import { emitAudit, normalizeSinks, type AuditErrorHandler } from '../audit/dispatch.js'
 import type { AuditEvent, AuditOutcome, AuditSink } from '../audit/events.js'
 import { fromUtf8 } from '../encoding.js'
@@ -15,7 +16,6 @@ import { partnerKey, readClaim, samePartner, type Claim, type HeadersLike } from
 import { ConfigurationError, VerificationError } from '../errors.js'
 import { MemoryUpgradeStore } from '../replay/memory.js'
 import type { ReplayStore, UpgradeStore } from '../replay/store.js'
-import { freshnessSchema, parseOptions } from '../schemas.js'
 import { failure, VERIFY_NOW, type VerifiesNow } from '../schemes/common.js'
 import { checkInstant, DEFAULT_MAX_AGE_MS, DEFAULT_MAX_FUTURE_MS } from '../timestamps.js'
 import type {
@@ -29,6 +29,15 @@ import type {
   VerificationResult,
   VerificationSuccess,
 } from '../types.js'
+import {
+  checkChoice,
+  checkFreshness,
+  checkInstance,
+  checkKnownKeys,
+  checkOptionsObject,
+  checkReplayTtl,
+  VERIFIER_OPTION_KEYS,
+} from './options.js'
 import { legacyRefusal, resolvePolicy, type MigrationPolicy, type ResolvedPolicy } from './policy.js'
 
 /** The keys of one partner, and optionally its own policy. */
@@ -75,10 +84,21 @@ export interface DualModeVerifierOptions {
   replayTtlMs?: number
   /** Where `stickyUpgrade` remembers upgraded partners. Default: in memory. */
   upgradeStore?: UpgradeStore
+  /**
+   * When the upgrade store cannot be read for a `stickyUpgrade` partner's sec_key request: `reject`
+   * (default, `replay_check_failed`), or `accept` with one `upgrade_unchecked` warning, which lets an
+   * upgraded partner's legacy client back in while the store is down. `replayFailure` does not govern this.
+   */
+  upgradeFailure?: 'reject' | 'accept'
   /** Audit sinks: each verification emits one {@link AuditEvent}. */
   audit?: AuditSink | AuditSink[]
-  /** Called when an audit sink throws or rejects. Verification is never affected. */
-  onAuditError?: (error: unknown, event: AuditEvent) => void
+  /** Called when an audit sink throws or rejects; may be async. Verification is never affected, nor by this handler failing. */
+  onAuditError?: (error: unknown, event: AuditEvent) => unknown
+  /**
+   * Names this receiver in every audit record, so that a fleet's merged logs say which instance wrote
+   * what. Default: the host name on Node, `null` on Workers and in browsers. `null` records none.
+   */
+  instance?: string | null
   /** Clock in epoch milliseconds. Default `Date.now`. */
   now?: () => number
 }
@@ -129,6 +149,8 @@ interface Pending {
   warnings: string[]
   /** The first reason that would have rejected in observe mode. */
   wouldReject: FailureReason | null
+  /** Set when observe mode let through a credential that proves no live client (stale, or replayed). */
+  unproven?: boolean
 }
 
 /** Internal outcome of the pipeline, before auditing. */
@@ -138,6 +160,10 @@ interface Decision {
   /** The first reason that would have rejected in observe mode. */
   wouldReject: FailureReason | null
   transport: Transport | null
+  /** For the audit event: the credential verified and was current (not stale, not a replay). Absent: `false`. */
+  authenticated?: boolean
+  /** For the audit event of a rejection (a success carries its own warnings). */
+  auditWarnings?: string[]
 }
 
 const CREDENTIAL_FIELDS = new Set(['signature', 'sec_key', 'timestamp'])
@@ -184,6 +210,10 @@ export class DualModeVerifier {
   readonly #freshness: { maxAgeMs: number; maxFutureMs: number } | false
   readonly #replay: ReplayStore | undefined
   readonly #replayFailure: 'reject' | 'accept'
+  readonly #upgradeFailure: 'reject' | 'accept'
+  readonly #instance: string | null
+  /** The policy that applied to each result, for {@link DualModeVerifier.legacySunsetFor}. */
+  readonly #policyOf = new WeakMap<VerificationResult, ResolvedPolicy>()
   readonly #replayTtlMs: number
   readonly #upgrades: UpgradeStore | undefined
   readonly #knownUpgraded = new Set<string>()
@@ -196,30 +226,18 @@ export class DualModeVerifier {
 
   /** @throws {@link ConfigurationError} with code `invalid_options` or `missing_key` for unusable options. */
   constructor(options: DualModeVerifierOptions) {
-    if (typeof options !== 'object' || options === null) {
-      throw new ConfigurationError('invalid_options', 'DualModeVerifier needs options')
+    checkOptionsObject(options)
+    checkKnownKeys(options, VERIFIER_OPTION_KEYS, '')
+    if (options.now !== undefined && typeof options.now !== 'function') {
+      throw new ConfigurationError(
+        'invalid_options',
+        'now must be a function returning epoch milliseconds, such as () => Date.now()',
+      )
     }
-    const known = new Set([
-      'partnerId',
-      'signature',
-      'secKey',
-      'partners',
-      'policy',
-      'freshness',
-      'replay',
-      'replayFailure',
-      'replayTtlMs',
-      'upgradeStore',
-      'audit',
-      'onAuditError',
-      'now',
-    ])
-    const unknown = Object.keys(options).filter((key) => !known.has(key))
-    if (unknown.length > 0)
-      throw new ConfigurationError('invalid_options', `unknown option ${unknown.join(', ')}`)
+    this.#now = options.now ?? Date.now
 
     this.#policy = resolvePolicy(options.policy)
-    const freshness = parseOptions(freshnessSchema, options.freshness ?? {}, 'freshness')
+    const freshness = checkFreshness(options.freshness)
     this.#freshness =
       freshness === false
         ? false
@@ -250,17 +268,24 @@ export class DualModeVerifier {
     if (options.replay !== undefined && typeof options.replay?.remember !== 'function') {
       throw new ConfigurationError(
         'invalid_options',
-        'replay must have a remember(key, fingerprint, ttlMs) method',
+        'replay must be a replay store with a remember(key, fingerprint, ttlMs) method, such as new MemoryReplayStore()',
       )
     }
     this.#replay = options.replay
-    this.#replayFailure = options.replayFailure ?? 'reject'
-    if (this.#replayFailure !== 'reject' && this.#replayFailure !== 'accept') {
-      throw new ConfigurationError('invalid_options', "replayFailure must be 'reject' or 'accept'")
-    }
-    this.#replayTtlMs = options.replayTtlMs ?? DEFAULT_REPLAY_TTL_MS
-    if (!(this.#replayTtlMs > 0) || !Number.isFinite(this.#replayTtlMs)) {
-      throw new ConfigurationError('invalid_options', 'replayTtlMs must be a positive number')
+    this.#replayFailure =
+      checkChoice(options.replayFailure, ['reject', 'accept'], 'replayFailure') ?? 'reject'
+    this.#upgradeFailure =
+      checkChoice(options.upgradeFailure, ['reject', 'accept'], 'upgradeFailure') ?? 'reject'
+    this.#replayTtlMs = checkReplayTtl(options.replayTtlMs) ?? DEFAULT_REPLAY_TTL_MS
+    if (
+      options.upgradeStore !== undefined &&
+      (typeof options.upgradeStore?.isUpgraded !== 'function' ||
+        typeof options.upgradeStore.markUpgraded !== 'function')
+    ) {
+      throw new ConfigurationError(
+        'invalid_options',
+        'upgradeStore must have isUpgraded(partnerId) and markUpgraded(partnerId) methods, such as new MemoryUpgradeStore()',
+      )
     }
     const sticky =
       this.#policy.stickyUpgrade ||
@@ -269,22 +294,41 @@ export class DualModeVerifier {
     this.#upgrades = options.upgradeStore ?? (sticky ? new MemoryUpgradeStore() : undefined)
     this.#sinks = normalizeSinks(options.audit)
     for (const sink of this.#sinks) {
-      if (typeof sink !== 'function' && typeof sink?.write !== 'function') {
+      if (typeof sink !== 'function' && !hasWrite(sink)) {
         throw new ConfigurationError(
           'invalid_options',
-          'each audit sink must be a function or have a write method',
+          'each audit sink must be a function or an object with a write(event) method, such as jsonlAuditSink(path)' +
+            (typeof sink === 'string' ? ' (a file path goes through jsonlAuditSink)' : ''),
         )
       }
     }
     const onAuditError = options.onAuditError
+    if (onAuditError !== undefined && typeof onAuditError !== 'function') {
+      throw new ConfigurationError(
+        'invalid_options',
+        'onAuditError must be a function (error, event) => void',
+      )
+    }
     this.#onAuditError = (error, event) => {
       this.#stats.auditErrors++
-      onAuditError?.(error, event)
+      // Returned so that dispatch can silence an async handler's rejection.
+      return onAuditError?.(error, event)
     }
-    this.#now = options.now ?? Date.now
+    const instance = checkInstance(options.instance)
+    this.#instance = instance === undefined ? defaultInstance() : instance
+    let constructedAt = Number.NaN
+    try {
+      constructedAt = this.#now()
+    } catch {
+      // A clock that throws will fail each request the same way; it is not this check's to report.
+    }
+    warnPastSunsets(
+      [this.#policy, this.#single?.policy, ...[...(this.#partners?.values() ?? [])].map((p) => p.policy)],
+      constructedAt,
+    )
   }
 
-  /** The verifier-level policy, with defaults applied (adapters read `legacySunsetAt` for `Sunset` headers). */
+  /** The verifier-level policy, with defaults applied. For a request's `Sunset` header use {@link DualModeVerifier.legacySunsetFor}. */
   get policy(): ResolvedPolicy {
     return this.#policy
   }
@@ -292,6 +336,52 @@ export class DualModeVerifier {
   /** Live counters. */
   get stats(): Readonly<VerifierStats> {
     return this.#stats
+  }
+
+  /**
+   * The legacy sunset that applies to the partner of `result`: that partner's own `legacySunsetAt` when
+   * its policy sets one, else the verifier's; `null` when neither does. For the `Deprecation` and
+   * `Sunset` response headers of legacy requests (RFC 9745, RFC 8594), which must follow the partner's
+   * own migration, not the verifier-wide one.
+   *
+   * Works for results of this verifier whatever kind of partner they came from (single, record or
+   * resolver): the policy in force is remembered per result object. For any other value the partner is
+   * looked up by `result.partnerId` among configured partners; a resolver partner, an unknown partner
+   * or no partner at all gets the verifier's sunset. Returns a fresh `Date` each time.
+   *
+   * @example
+   * ```ts
+   * const result = await verifier.verify({ body, headers: req.headers })
+   * const sunset = result.ok && result.legacy ? verifier.legacySunsetFor(result) : null
+   * if (sunset !== null) res.setHeader('Sunset', sunset.toUTCString())
+   * ```
+   */
+  legacySunsetFor(result: VerificationResult): Date | null {
+    let policy = this.#policyOf.get(result)
+    if (policy === undefined) {
+      let partnerId: unknown
+      try {
+        partnerId = (result as { partnerId?: unknown } | null | undefined)?.partnerId
+      } catch {
+        partnerId = undefined
+      }
+      policy = typeof partnerId === 'string' ? this.#configuredPolicy(partnerId) : undefined
+    }
+    const sunset = (policy ?? this.#policy).legacySunsetAt
+    return sunset === undefined ? null : new Date(sunset.getTime())
+  }
+
+  /** The policy of a configured (single or record) partner, by any spelling of its id. */
+  #configuredPolicy(partnerId: string): ResolvedPolicy | undefined {
+    if (this.#single !== undefined) {
+      return samePartner(partnerId, this.#single.id) ? this.#single.policy : undefined
+    }
+    if (this.#partners === undefined) return undefined
+    const exact = this.#partners.get(partnerId)
+    if (exact !== undefined) return exact.policy
+    for (const partner of this.#partners.values())
+      if (samePartner(partnerId, partner.id)) return partner.policy
+    return undefined
   }
 
   /**
@@ -432,55 +522,111 @@ export class DualModeVerifier {
     const policy = partner.policy
     if (claim.scheme === 'sec_key') {
       if (upgraded === null) {
-        if (this.#replayFailure === 'reject' && !state.observe) {
-          return reject(
+        // The upgrade store is the sticky upgrade's memory: without it an upgraded partner's legacy
+        // client would be let back in, so only an option named for upgrades may accept that.
+        if (this.#upgradeFailure === 'accept') warnings.push('upgrade_unchecked')
+        else if (!state.observe) {
+          return this.#refuse(
+            state,
             failure('sec_key', 'replay_check_failed', 'the upgrade store could not be reached', partner.id),
-            claim.transport,
+            [],
           )
+        } else {
+          state.wouldReject ??= 'replay_check_failed'
+          warnings.push('would_reject:replay_check_failed')
         }
-        warnings.push(state.observe ? 'would_reject:replay_check_failed' : 'replay_unchecked')
       }
       const refusal = legacyRefusal(policy, state.nowMs, upgraded === true)
       if (refusal !== null) {
+        const notes = refusal.brownout ? ['brownout'] : []
         if (!state.observe) {
-          return reject(failure('sec_key', 'scheme_not_allowed', refusal, partner.id), claim.transport)
+          return this.#refuse(
+            state,
+            failure('sec_key', 'scheme_not_allowed', refusal.message, partner.id),
+            notes,
+          )
         }
-        state.wouldReject = 'scheme_not_allowed'
-        warnings.push('would_reject:scheme_not_allowed')
+        state.wouldReject ??= 'scheme_not_allowed'
+        warnings.push('would_reject:scheme_not_allowed', ...notes)
       }
       if (policy.legacy === 'warn' || policy.legacySunsetAt !== undefined) warnings.push('legacy_scheme')
     }
     if (claim.both) warnings.push('both_credentials_present')
 
     // Crypto: always enforced, whatever the mode.
-    const strategy = state.strategy
-    const fast = (strategy as Partial<VerifiesNow>)[VERIFY_NOW]
-    const verified =
-      fast !== undefined ? fast.call(strategy, claim.credentials) : strategy.verify(claim.credentials)
+    const verified = this.#crypto(state)
     return verified instanceof Promise
       ? verified.then((settled) => this.#afterCrypto(state, settled))
       : this.#afterCrypto(state, verified)
   }
 
+  #crypto(state: Pending): VerificationResult | Promise<VerificationResult> {
+    const strategy = state.strategy
+    const fast = (strategy as Partial<VerifiesNow>)[VERIFY_NOW]
+    return fast !== undefined
+      ? fast.call(strategy, state.claim.credentials)
+      : strategy.verify(state.claim.credentials)
+  }
+
+  /**
+   * A refusal decided before crypto (policy, brownout, sticky upgrade, upgrade store down). The result is
+   * the refusal whatever the credential; crypto still runs so that the audit event can say whether the
+   * refused client was real (a genuine one breaks at switch-off; a forged one is noise). Without sinks
+   * nobody reads that, so the check is skipped. No replay entry is written for a refused request.
+   */
+  #refuse(state: Pending, refused: VerificationFailure, notes: string[]): Decision | Promise<Decision> {
+    this.#policyOf.set(refused, state.partner.policy)
+    const decide = (authenticated: boolean): Decision => ({
+      ...reject(refused, state.claim.transport),
+      authenticated,
+      auditWarnings: notes,
+    })
+    if (this.#sinks.length === 0) return decide(false)
+    let verified: VerificationResult | Promise<VerificationResult>
+    try {
+      verified = this.#crypto(state)
+    } catch {
+      return decide(false)
+    }
+    return verified instanceof Promise
+      ? verified.then(
+          (settled) => decide(this.#stale(state, settled) === null),
+          () => decide(false),
+        )
+      : decide(this.#stale(state, verified) === null)
+  }
+
+  /**
+   * Why a verified credential is not fresh, or `null` when it is (or freshness is off). A failed
+   * credential counts as stale here too, so `null` means "genuine and current".
+   */
+  #stale(state: Pending, verified: VerificationResult): { reason: FailureReason; message: string } | null {
+    if (!verified.ok) return { reason: verified.reason, message: verified.message }
+    if (this.#freshness === false) return null
+    const fresh = checkInstant(
+      verified.issuedAt === null ? null : verified.issuedAt.getTime(),
+      state.nowMs,
+      this.#freshness.maxAgeMs,
+      this.#freshness.maxFutureMs,
+    )
+    return fresh.ok ? null : { reason: fresh.reason, message: fresh.message }
+  }
+
   /** Freshness, then the replay check. */
   #afterCrypto(state: Pending, verified: VerificationResult): Decision | Promise<Decision> {
     const { claim, partner, warnings } = state
-    if (!verified.ok) return reject({ ...verified, partnerId: partner.id }, claim.transport)
+    if (!verified.ok) return this.#rejectFor(state, { ...verified, partnerId: partner.id }, false)
     for (const warning of verified.warnings) warnings.push(warning)
 
-    if (this.#freshness !== false) {
-      const fresh = checkInstant(
-        verified.issuedAt === null ? null : verified.issuedAt.getTime(),
-        state.nowMs,
-        this.#freshness.maxAgeMs,
-        this.#freshness.maxFutureMs,
-      )
-      if (!fresh.ok) {
-        const { reason, message } = fresh
-        if (!state.observe) return reject(failure(claim.scheme, reason, message, partner.id), claim.transport)
-        state.wouldReject ??= reason
-        warnings.push(`would_reject:${reason}`)
-      }
+    const stale = this.#stale(state, verified)
+    if (stale !== null) {
+      const { reason, message } = stale
+      // A stale credential proves no live client: anyone holding an old capture can send it.
+      if (!state.observe)
+        return this.#rejectFor(state, failure(claim.scheme, reason, message, partner.id), false)
+      state.wouldReject ??= reason
+      state.unproven = true
+      warnings.push(`would_reject:${reason}`)
     }
 
     if (this.#replay === undefined) return this.#accept(state, verified, null)
@@ -489,29 +635,40 @@ export class DualModeVerifier {
     )
   }
 
+  /** A rejection after the partner is known: remembers its policy for {@link DualModeVerifier.legacySunsetFor}. */
+  #rejectFor(state: Pending, result: VerificationFailure, authenticated: boolean): Decision {
+    this.#policyOf.set(result, state.partner.policy)
+    return { ...reject(result, state.claim.transport), authenticated }
+  }
+
   /** Applies the replay outcome and builds the success. */
   #accept(state: Pending, verified: VerificationSuccess, outcome: RememberOutcome | null): Decision {
     const { claim, partner, warnings, observe } = state
     let duplicate = false
     if (outcome === 'duplicate') duplicate = true
     else if (outcome === 'conflict') {
+      // A genuine credential sent again with another body is someone else's replay, not a live client.
       const message = 'this credential was already used with a different body'
-      if (!observe) return reject(failure(claim.scheme, 'replayed', message, partner.id), claim.transport)
+      if (!observe)
+        return this.#rejectFor(state, failure(claim.scheme, 'replayed', message, partner.id), false)
       state.wouldReject ??= 'replayed'
+      state.unproven = true
       warnings.push('would_reject:replayed')
     } else if (outcome === 'unfingerprintable') {
       // Fail closed whatever replayFailure says: padding a captured credential's body must not skip it.
       const message = 'the body could not be fingerprinted for the replay check'
       if (!observe) {
-        return reject(failure(claim.scheme, 'replay_check_failed', message, partner.id), claim.transport)
+        return this.#rejectFor(state, failure(claim.scheme, 'replay_check_failed', message, partner.id), true)
       }
       state.wouldReject ??= 'replay_check_failed'
       warnings.push('would_reject:replay_check_failed')
     } else if (outcome === 'error') {
       if (this.#replayFailure === 'reject' && !observe) {
-        return reject(
+        // Genuine and fresh; only the replay store is missing, so the client is real.
+        return this.#rejectFor(
+          state,
           failure(claim.scheme, 'replay_check_failed', 'the replay store could not be reached', partner.id),
-          claim.transport,
+          true,
         )
       }
       if (observe && this.#replayFailure === 'reject') {
@@ -542,11 +699,13 @@ export class DualModeVerifier {
       duplicate,
       warnings,
     }
+    this.#policyOf.set(result, partner.policy)
     return {
       result,
       outcome: state.wouldReject === null ? 'accepted' : 'would_reject',
       wouldReject: state.wouldReject,
       transport: claim.transport,
+      authenticated: state.unproven !== true,
     }
   }
 
@@ -589,20 +748,30 @@ export class DualModeVerifier {
     return this.#askUpgraded(partnerId)
   }
 
+  /** `null` when the store cannot answer: it threw, rejected, or answered something that is not a boolean. */
   async #askUpgraded(partnerId: string): Promise<boolean | null> {
     try {
-      const upgraded = await this.#upgrades!.isUpgraded(partnerId)
-      if (upgraded) this.#knownUpgraded.add(partnerId)
-      return upgraded
+      const upgraded: unknown = await this.#upgrades!.isUpgraded(partnerId)
+      if (upgraded === true) this.#knownUpgraded.add(partnerId)
+      return typeof upgraded === 'boolean' ? upgraded : null
     } catch {
       return null
     }
   }
 
+  /** Never affects the signature request that upgrades the partner, whatever the store does. */
   #markUpgraded(partnerId: string): void {
     if (this.#knownUpgraded.has(partnerId)) return
     this.#knownUpgraded.add(partnerId)
-    this.#upgrades!.markUpgraded(partnerId).then(undefined, () => this.#knownUpgraded.delete(partnerId))
+    const forget = () => void this.#knownUpgraded.delete(partnerId)
+    try {
+      const pending: unknown = this.#upgrades!.markUpgraded(partnerId)
+      if (typeof (pending as Promise<void> | undefined)?.then === 'function') {
+        ;(pending as Promise<void>).then(undefined, forget)
+      }
+    } catch {
+      forget()
+    }
   }
 
   async #remember(
@@ -657,16 +826,56 @@ export class DualModeVerifier {
       reason: result.ok ? decision.wouldReject : result.reason,
       keyId: result.ok ? result.keyId : null,
       transport: decision.transport,
-      warnings: result.ok ? result.warnings : [],
+      warnings: result.ok ? result.warnings : (decision.auditWarnings ?? []),
       route: auditText(context?.route),
       sourceIp: auditText(context?.sourceIp),
       source_sdk: auditText(body?.source_sdk),
       source_sdk_version: auditText(body?.source_sdk_version),
-      // Provisional: a refusal by policy does not run the crypto check yet, so it counts as unverified.
-      authenticated: result.ok,
-      instance: null,
+      // True only when the credential verified and was current, whatever the outcome: a refused genuine
+      // client breaks at switch-off, while stale or replayed credentials prove no live client.
+      authenticated: decision.authenticated === true,
+      instance: this.#instance,
     }
     emitAudit(this.#sinks, event, this.#onAuditError)
+  }
+}
+
+/** Whether a sink object has a readable `write` method (a throwing getter counts as none). */
+function hasWrite(sink: unknown): boolean {
+  try {
+    return typeof (sink as { write?: unknown } | null | undefined)?.write === 'function'
+  } catch {
+    return false
+  }
+}
+
+/** Past sunsets already warned about in this process: a verifier built per request must not flood the log. */
+const warnedSunsets = new Set<string>()
+
+/**
+ * A sunset already past at construction refuses every sec_key request from the first one: almost always
+ * a typo in the year, or a config copied from a finished migration. Warn once per date, without failing.
+ */
+function warnPastSunsets(policies: ReadonlyArray<ResolvedPolicy | undefined>, nowMs: number): void {
+  if (!Number.isFinite(nowMs)) return
+  const past = new Set<string>()
+  for (const policy of policies) {
+    if (policy === undefined || policy.legacy === 'reject' || policy.legacySunsetAt === undefined) continue
+    const date = policy.legacySunsetAt.toISOString()
+    if (policy.legacySunsetAt.getTime() <= nowMs && !warnedSunsets.has(date)) past.add(date)
+  }
+  for (const date of past) warnedSunsets.add(date)
+  if (past.size === 0) return
+  const dates = [...past].sort().join(', ')
+  const message =
+    `policy.legacySunsetAt ${dates} is already in the past: every sec_key request will be refused ` +
+    `(scheme_not_allowed, or would_reject in observe mode). Check the year if that is not intended.`
+  const host = (globalThis as { process?: { emitWarning?: (message: string, options: object) => void } })
+    .process
+  if (typeof host?.emitWarning === 'function') {
+    host.emitWarning(message, { type: 'SmileIdConfigurationWarning', code: 'SMILEID_SUNSET_PASSED' })
+  } else {
+    console.warn(message)
   }
 }
 

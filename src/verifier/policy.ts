@@ -4,7 +4,22 @@
  *
  * @module
  */
-import { parseOptions, policySchema } from '../schemas.js'
+import { checkPolicy } from './options.js'
+
+/**
+ * A brownout window with both ends parsed, as {@link ResolvedPolicy.brownouts} holds it.
+ *
+ * @example
+ * ```ts
+ * const window: BrownoutWindow = { start: new Date('2027-02-01T09:00:00Z'), end: new Date('2027-02-01T10:00:00Z') }
+ * ```
+ */
+export interface BrownoutWindow {
+  /** First instant of the window (inclusive). */
+  readonly start: Date
+  /** Instant the window ends (exclusive). */
+  readonly end: Date
+}
 
 /**
  * How a verifier treats the legacy scheme during the migration.
@@ -27,6 +42,12 @@ export interface MigrationPolicy {
   legacySunsetAt?: Date | string
   /** Once a partner has authenticated with `signature`, refuse its `sec_key` requests. */
   stickyUpgrade?: boolean
+  /**
+   * Windows in which `sec_key` is refused (`scheme_not_allowed`, with a `brownout` warning in the audit
+   * event), so that clients still on legacy surface before the sunset. `start` is inclusive, `end`
+   * exclusive. A partner's own `brownouts` replace the verifier's (`[]` exempts that partner).
+   */
+  brownouts?: ReadonlyArray<{ start: Date | string; end: Date | string }>
 }
 
 /** A policy with defaults applied and the sunset parsed. */
@@ -39,7 +60,19 @@ export interface ResolvedPolicy {
   readonly legacySunsetAt: Date | undefined
   /** See {@link MigrationPolicy.stickyUpgrade}; default `false`. */
   readonly stickyUpgrade: boolean
+  /** See {@link MigrationPolicy.brownouts}; default none. */
+  readonly brownouts: readonly BrownoutWindow[]
 }
+
+/** Why the policy refuses the legacy scheme. */
+export interface LegacyRefusal {
+  /** The failure message for the caller. */
+  readonly message: string
+  /** The refusal comes from a brownout window (the audit event then warns `brownout`). */
+  readonly brownout: boolean
+}
+
+const NO_BROWNOUTS: readonly BrownoutWindow[] = Object.freeze([])
 
 /**
  * Validates a policy and lays it over a base policy (a partner's policy over the verifier's).
@@ -47,14 +80,26 @@ export interface ResolvedPolicy {
  * @internal
  */
 export function resolvePolicy(policy: unknown, base?: ResolvedPolicy, what = 'policy'): ResolvedPolicy {
-  const parsed = parseOptions(policySchema, policy ?? {}, what)
-  const sunset = parsed.legacySunsetAt === undefined ? base?.legacySunsetAt : new Date(parsed.legacySunsetAt)
+  const parsed = checkPolicy(policy, what)
   return Object.freeze({
     legacy: parsed.legacy ?? base?.legacy ?? 'accept',
     mode: parsed.mode ?? base?.mode ?? 'enforce',
-    legacySunsetAt: sunset,
+    legacySunsetAt: parsed.legacySunsetAt ?? base?.legacySunsetAt,
     stickyUpgrade: parsed.stickyUpgrade ?? base?.stickyUpgrade ?? false,
+    brownouts: parsed.brownouts ?? base?.brownouts ?? NO_BROWNOUTS,
   })
+}
+
+/**
+ * Whether `nowMs` falls inside one of the policy's brownout windows (start inclusive, end exclusive).
+ *
+ * @internal
+ */
+export function inBrownout(policy: ResolvedPolicy, nowMs: number): boolean {
+  for (const window of policy.brownouts) {
+    if (nowMs >= window.start.getTime() && nowMs < window.end.getTime()) return true
+  }
+  return false
 }
 
 /**
@@ -62,11 +107,29 @@ export function resolvePolicy(policy: unknown, base?: ResolvedPolicy, what = 'po
  *
  * @internal
  */
-export function legacyRefusal(policy: ResolvedPolicy, nowMs: number, upgraded: boolean): string | null {
-  if (policy.legacy === 'reject') return 'the legacy sec_key scheme is not accepted'
-  if (policy.legacySunsetAt !== undefined && nowMs >= policy.legacySunsetAt.getTime()) {
-    return 'the legacy sec_key scheme was switched off at its sunset date'
-  }
-  if (upgraded) return 'this partner has moved to the signature scheme; sec_key is no longer accepted'
+export function legacyRefusal(
+  policy: ResolvedPolicy,
+  nowMs: number,
+  upgraded: boolean,
+): LegacyRefusal | null {
+  // The first standing reason wins: a brownout only counts as the cause when nothing permanent refuses.
+  if (policy.legacy === 'reject') return REJECTED
+  if (policy.legacySunsetAt !== undefined && nowMs >= policy.legacySunsetAt.getTime()) return SUNSET
+  if (policy.brownouts.length > 0 && inBrownout(policy, nowMs)) return BROWNOUT
+  if (upgraded) return UPGRADED
   return null
+}
+
+const REJECTED: LegacyRefusal = { message: 'the legacy sec_key scheme is not accepted', brownout: false }
+const SUNSET: LegacyRefusal = {
+  message: 'the legacy sec_key scheme was switched off at its sunset date',
+  brownout: false,
+}
+const BROWNOUT: LegacyRefusal = {
+  message: 'the legacy sec_key scheme is switched off during a scheduled brownout',
+  brownout: true,
+}
+const UPGRADED: LegacyRefusal = {
+  message: 'this partner has moved to the signature scheme; sec_key is no longer accepted',
+  brownout: false,
 }

@@ -1,3 +1,5 @@
+import { hostname } from 'node:os'
+
 import { describe, expect, it } from 'vitest'
 
 import { DualModeVerifier, LegacyUsageTracker, type AuditEvent } from '../../src/index.js'
@@ -41,7 +43,7 @@ describe('audit events from the verifier', () => {
         source_sdk: 'python',
         source_sdk_version: '2.1.0',
         authenticated: true,
-        instance: null,
+        instance: hostname(),
       } satisfies AuditEvent,
     ])
   })
@@ -67,7 +69,7 @@ describe('audit events from the verifier', () => {
         source_sdk: 'ruby',
         source_sdk_version: '1.0.4',
         authenticated: true,
-        instance: null,
+        instance: hostname(),
       },
     ])
   })
@@ -96,7 +98,7 @@ describe('audit events from the verifier', () => {
         source_sdk: 'node',
         source_sdk_version: null,
         authenticated: false,
-        instance: null,
+        instance: hostname(),
       },
     ])
   })
@@ -130,7 +132,7 @@ describe('audit events from the verifier', () => {
         source_sdk: null,
         source_sdk_version: null,
         authenticated: false,
-        instance: null,
+        instance: hostname(),
       },
       {
         time: NOW_ISO,
@@ -147,7 +149,7 @@ describe('audit events from the verifier', () => {
         source_sdk: null,
         source_sdk_version: null,
         authenticated: false,
-        instance: null,
+        instance: hostname(),
       },
     ])
   })

@@ -55,6 +55,7 @@ describe('DualModeVerifier options', () => {
       mode: 'enforce',
       legacySunsetAt: undefined,
       stickyUpgrade: false,
+      brownouts: [],
     })
     const sunset = new DualModeVerifier({ ...single(), policy: { legacySunsetAt: '2027-03-31T00:00:00Z' } })
       .policy

@@ -394,12 +394,20 @@ describe('migration policy: stickyUpgrade', () => {
     // A failed markUpgraded never breaks a signature request.
     expectAccepted(await closed.verify({ body: await signatureBody() }), 'signature')
 
-    const open = dualVerifier({
+    // replayFailure governs the replay store only; the upgrade store has its own option (upgradeFailure).
+    const replayOpen = dualVerifier({
       policy: { stickyUpgrade: true },
       upgradeStore: broken,
       replayFailure: 'accept',
     })
+    expectRejected(await replayOpen.verify({ body: await secKeyBody() }), 'replay_check_failed', 'sec_key')
+
+    const open = dualVerifier({
+      policy: { stickyUpgrade: true },
+      upgradeStore: broken,
+      upgradeFailure: 'accept',
+    })
     const result = expectAccepted(await open.verify({ body: await secKeyBody() }), 'sec_key')
-    expect(result.warnings).toContain('replay_unchecked')
+    expect(result.warnings).toEqual(['upgrade_unchecked'])
   })
 })
