@@ -4,7 +4,7 @@
  *
  * @module
  */
-import { createHash } from 'node:crypto'
+import { createHash, randomBytes } from 'node:crypto'
 
 import { ConfigurationError } from '../errors.js'
 import type { ReplayOutcome, ReplayStore, UpgradeStore } from './store.js'
@@ -98,13 +98,19 @@ const DEFAULT_TIMEOUT_MS = 1000
 // setTimeout clamps larger delays to 1 ms, which would turn a long timeout into an instant one.
 const MAX_TIMEOUT_MS = 2_147_483_647
 
-/** The three commands both stores need, spelled for the detected client. */
+/** The commands both stores need, spelled for the detected client. */
 interface Commands {
   /** `SET key value PX ttlMs NX`: resolves 'OK' when set, null when the key exists. */
   setIfAbsent(key: string, value: string, ttlMs: number): Promise<unknown>
   set(key: string, value: string): Promise<unknown>
   get(key: string): Promise<unknown>
+  /** Deletes `key` only while it holds `value` (one atomic script); undefined when the client has no EVAL. */
+  deleteIfEqual: ((key: string, value: string) => Promise<unknown>) | undefined
 }
+
+/** Compare-and-delete: only the write that put `value` there may take it back. */
+const DELETE_IF_EQUAL =
+  "if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) else return 0 end"
 
 type Method = (...args: unknown[]) => unknown
 
@@ -133,6 +139,9 @@ function commandsFor(client: unknown, owner: string): Commands {
       setIfAbsent: (key, value, ttlMs) => call(client, 'set', [key, value, 'PX', ttlMs, 'NX']),
       set: (key, value) => call(client, 'set', [key, value]),
       get: (key) => call(client, 'get', [key]),
+      deleteIfEqual: methodOf(client, 'eval')
+        ? (key, value) => call(client, 'eval', [DELETE_IF_EQUAL, 1, key, value])
+        : undefined,
     }
   }
 
@@ -150,6 +159,9 @@ function commandsFor(client: unknown, owner: string): Commands {
         ]),
       set: (key, value) => call(promiseApi, 'set', [key, value]),
       get: (key) => call(promiseApi, 'get', [key]),
+      deleteIfEqual: methodOf(promiseApi, 'eval')
+        ? (key, value) => call(promiseApi, 'eval', [DELETE_IF_EQUAL, { keys: [key], arguments: [value] }])
+        : undefined,
     }
   }
   throw invalid()
@@ -190,8 +202,9 @@ function text(reply: unknown, command: string): string | null {
 }
 
 /**
- * Runs one store call under a deadline. Client errors become `command_failed`; the late command is not
- * cancelled (clients cannot un-send it), which is harmless: it can only record what was asked.
+ * Runs one store call under a deadline. Client errors become `command_failed`. A late command is not
+ * cancelled (clients cannot un-send it, and their offline queues send it once Redis is back): the replay
+ * store undoes a late write itself, see {@link RedisReplayStore}.
  */
 function withDeadline<T>(timeoutMs: number, what: string, run: () => Promise<T>): Promise<T> {
   return new Promise<T>((resolve, reject) => {
@@ -217,13 +230,44 @@ function withDeadline<T>(timeoutMs: number, what: string, run: () => Promise<T>)
   })
 }
 
+/** Separates the fingerprint from the per-call token in a stored value. */
+const TOKEN_SEPARATOR = '#'
+/** 12 random bytes in base64url: 16 characters. */
+const TOKEN_PATTERN = /#[A-Za-z0-9_-]{16}$/
+/** Writes awaiting their undo that this instance still recognises when it reads them back. */
+const MAX_TRACKED_UNDOS = 10_000
+/** An undo that failed (Redis gone again) is retried this many times, this far apart. */
+const UNDO_ATTEMPTS = 5
+const UNDO_RETRY_MS = 1000
+
+/** The fingerprint part of a stored value; values written before tokens existed are the fingerprint. */
+function storedFingerprint(stored: string): string {
+  return TOKEN_PATTERN.test(stored) ? stored.slice(0, -17) : stored
+}
+
+function isOk(reply: unknown): boolean {
+  try {
+    return text(reply, 'SET') === 'OK'
+  } catch {
+    return false
+  }
+}
+
 /**
  * A {@link ReplayStore} on Redis, for receivers that run more than one instance: every instance sees
- * every credential. Each `remember()` is one atomic `SET key fingerprint PX ttl NX` (first writer wins),
+ * every credential. Each `remember()` is one atomic `SET key value PX ttl NX` (first writer wins),
  * then a `GET` only when the key already existed, so concurrent deliveries on different instances
  * cannot both be `new`. Keys are `prefix` + SHA-256 of the replay key, so no credential is stored in Redis.
  * A call rejects with {@link RedisStoreError} when Redis fails or does not answer within `timeoutMs`; the
  * verifier then fails closed with `replay_check_failed` unless `replayFailure: 'accept'`.
+ *
+ * A refused call leaves no entry behind. node-redis and ioredis queue commands while Redis is stalled or
+ * reconnecting and send them later, so a `SET` whose caller already gave up can still land: the sender's
+ * retry would then be a `duplicate` of a callback nobody accepted. Each call therefore stores its
+ * fingerprint with a random token, and when a write it did not report as `new` turns out to have landed
+ * (or may have: the client failed it mid-flight), the store deletes the key while it still holds that
+ * token (compare-and-delete, one `EVAL`), so a later writer's entry is never touched. A read on the same
+ * instance that meets a write awaiting its undo undoes it first.
  *
  * @example
  * ```ts
@@ -241,6 +285,8 @@ export class RedisReplayStore implements ReplayStore {
   readonly #commands: Commands
   readonly #prefix: string
   readonly #timeoutMs: number
+  /** Redis key → value of a write this instance gave up on and has not undone yet. */
+  readonly #undoing = new Map<string, string>()
 
   /** @throws `ConfigurationError` `invalid_options` when `client`, `prefix` or `timeoutMs` is unusable. */
   constructor(options: RedisReplayStoreOptions) {
@@ -269,19 +315,84 @@ export class RedisReplayStore implements ReplayStore {
     // PX takes whole milliseconds; rounding up never shortens the window.
     const ttl = Math.ceil(ttlMs)
     const redisKey = this.#prefix + createHash('sha256').update(key).digest('base64url')
-    return withDeadline(this.#timeoutMs, 'remember', async () => {
+    const value = fingerprint + TOKEN_SEPARATOR + randomBytes(12).toString('base64url')
+    // Every SET this call sends; once the call is refused, any of them that lands is taken back.
+    const sets: Array<Promise<unknown>> = []
+    let refused = false
+    const call = withDeadline(this.#timeoutMs, 'remember', async (): Promise<ReplayOutcome> => {
       // Two rounds cover a key that expires between our SET and GET: the second SET then wins or meets
-      // a newer writer. A third miss would need two expiries within two round trips; fail closed.
-      for (let round = 0; round < 2; round++) {
-        const set = text(await this.#commands.setIfAbsent(redisKey, fingerprint, ttl), 'SET')
+      // a newer writer. A third is for a write of ours awaiting its undo. More would need two expiries
+      // within two round trips; fail closed.
+      for (let round = 0; round < 3; round++) {
+        // A call that already timed out must not go on writing: nobody would hear its 'new'.
+        if (refused) throw new RedisStoreError('timeout', 'Redis call abandoned')
+        const pending = this.#commands.setIfAbsent(redisKey, value, ttl)
+        sets.push(pending)
+        const set = text(await pending, 'SET')
         if (set === 'OK') return 'new'
         if (set !== null) throw new RedisStoreError('unexpected_reply', 'Redis SET gave an unexpected reply')
+        if (refused) throw new RedisStoreError('timeout', 'Redis call abandoned')
         const stored = text(await this.#commands.get(redisKey), 'GET')
+        if (stored === null) continue
+        if (stored === this.#undoing.get(redisKey)) {
+          // A write of an earlier, refused call on this instance, landed late: take it back and compete again.
+          await this.#undo(redisKey, stored, 1)
+          continue
+        }
         // Fingerprints hash the body, which the sender chose: nothing secret to compare in constant time.
-        if (stored !== null) return stored === fingerprint ? 'duplicate' : 'conflict'
+        return storedFingerprint(stored) === fingerprint ? 'duplicate' : 'conflict'
       }
       throw new RedisStoreError('unexpected_reply', 'Redis key kept expiring between SET and GET')
     })
+    call.then(undefined, () => {
+      refused = true
+      for (const pending of sets) {
+        pending.then(
+          (reply) => {
+            if (isOk(reply)) this.#undoLater(redisKey, value)
+          },
+          // Failed by the client: it may have reached Redis before the connection broke.
+          () => this.#undoLater(redisKey, value),
+        )
+      }
+    })
+    return call
+  }
+
+  #forget(redisKey: string, value: string): void {
+    if (this.#undoing.get(redisKey) === value) this.#undoing.delete(redisKey)
+  }
+
+  #undoLater(redisKey: string, value: string): void {
+    // Only the first pending undo per key is recognised on read; later ones are undone all the same.
+    if (!this.#undoing.has(redisKey) && this.#undoing.size < MAX_TRACKED_UNDOS) {
+      this.#undoing.set(redisKey, value)
+    }
+    this.#undo(redisKey, value, UNDO_ATTEMPTS).then(undefined, () => this.#forget(redisKey, value))
+  }
+
+  /** Deletes `redisKey` while it holds `value`; retried while Redis is unreachable. */
+  async #undo(redisKey: string, value: string, attempts: number): Promise<void> {
+    const deleteIfEqual = this.#commands.deleteIfEqual
+    if (deleteIfEqual === undefined) {
+      this.#forget(redisKey, value)
+      throw new RedisStoreError('command_failed', 'the Redis client has no EVAL to undo a late write')
+    }
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await deleteIfEqual(redisKey, value)
+        this.#forget(redisKey, value)
+        return
+      } catch (error) {
+        if (attempt >= attempts) {
+          throw new RedisStoreError('command_failed', 'Redis could not undo a late write', { cause: error })
+        }
+        await new Promise<void>((resolve) => {
+          const timer = setTimeout(resolve, UNDO_RETRY_MS)
+          if (typeof timer === 'object') timer.unref()
+        })
+      }
+    }
   }
 }
 
@@ -293,6 +404,8 @@ function partnerIdError(method: string): TypeError {
  * An {@link UpgradeStore} on Redis for the verifier's `stickyUpgrade` policy, so that a partner seen
  * using `signature` on one instance is refused `sec_key` on all of them. One key per partner
  * (`prefix` + partner id), without expiry. It can share the client of a {@link RedisReplayStore}.
+ * Unlike a replay entry, a mark whose caller timed out and that lands later is right, not stale: the
+ * verifier marks only partners whose signature request it accepted, so it is not undone.
  *
  * @example
  * ```ts
