@@ -22,6 +22,7 @@ const PARTS = {
   'cold-start': { script: 'cold-start.mjs', title: 'cold start' },
   memory: { script: 'memory.mjs', title: 'memory', nodeArgs: ['--expose-gc'] },
   'replay-store': { script: 'replay-store.mjs', title: 'replay store under churn' },
+  fingerprint: { script: 'fingerprint.mjs', title: 'replay fingerprint of a 1 MB body' },
 }
 
 function machine() {
