@@ -45,6 +45,12 @@ export interface RedisReplayStoreOptions {
    * queues commands while reconnecting would otherwise hold requests until Redis returns.
    */
   timeoutMs?: number
+  /**
+   * Called with every error a call rejects with (the verifier only sees that the store failed). Use it
+   * to log or count the cause; a hook that throws is ignored. Without it, the first `not_connected` is
+   * reported once through `process.emitWarning`.
+   */
+  onError?: (error: RedisStoreError) => void
 }
 
 /**
@@ -62,14 +68,37 @@ export interface RedisUpgradeStoreOptions {
   prefix?: string
   /** Longest a call may take, in milliseconds, before it rejects. Default 1000. */
   timeoutMs?: number
+  /** Called with every error a call rejects with, as in {@link RedisReplayStoreOptions.onError}. */
+  onError?: (error: RedisStoreError) => void
+}
+
+/**
+ * What a Redis store has met, for monitoring: a store whose calls fail says so here even though the
+ * verifier reports only `replay_check_failed`.
+ *
+ * @example
+ * ```ts
+ * const { errors, byCode } = store.stats
+ * if (byCode.not_connected > 0) console.error('call client.connect() before serving requests')
+ * ```
+ */
+export interface RedisStoreStats {
+  /** Calls that rejected, all codes together. */
+  errors: number
+  /** Rejected calls per {@link RedisStoreErrorCode}. */
+  byCode: Record<RedisStoreErrorCode, number>
+  /** Late writes of refused `remember()` calls taken back (replay store only; always 0 for upgrades). */
+  lateWritesUndone: number
 }
 
 /** Stable codes of {@link RedisStoreError}. */
-export type RedisStoreErrorCode = 'timeout' | 'command_failed' | 'unexpected_reply'
+export type RedisStoreErrorCode = 'not_connected' | 'timeout' | 'command_failed' | 'unexpected_reply'
 
 /**
- * Why a Redis store call rejected: Redis did not answer in time (`timeout`), the client reported an
- * error (`command_failed`, original in `cause`), or the reply was not one Redis gives (`unexpected_reply`).
+ * Why a Redis store call rejected: the client is not connected, never was or was closed
+ * (`not_connected`: call `client.connect()` first), Redis did not answer in time (`timeout`), the client
+ * reported an error (`command_failed`, original in `cause`), or the reply was not one Redis gives
+ * (`unexpected_reply`).
  * The verifier turns any of them into `replay_check_failed`. Messages never contain keys or fingerprints.
  *
  * @example
@@ -104,6 +133,8 @@ interface Commands {
   setIfAbsent(key: string, value: string, ttlMs: number): Promise<unknown>
   set(key: string, value: string): Promise<unknown>
   get(key: string): Promise<unknown>
+  /** False when the client says it is not connected and will not connect by itself (never opened, or closed). */
+  isOpen(): boolean
   /** Deletes `key` only while it holds `value` (one atomic script); undefined when the client has no EVAL. */
   deleteIfEqual: ((key: string, value: string) => Promise<unknown>) | undefined
 }
@@ -139,6 +170,8 @@ function commandsFor(client: unknown, owner: string): Commands {
       setIfAbsent: (key, value, ttlMs) => call(client, 'set', [key, value, 'PX', ttlMs, 'NX']),
       set: (key, value) => call(client, 'set', [key, value]),
       get: (key) => call(client, 'get', [key]),
+      // 'wait' (lazyConnect) connects on the first command; 'end' is closed for good (quit/disconnect).
+      isOpen: () => record['status'] !== 'end',
       deleteIfEqual: methodOf(client, 'eval')
         ? (key, value) => call(client, 'eval', [DELETE_IF_EQUAL, 1, key, value])
         : undefined,
@@ -159,6 +192,8 @@ function commandsFor(client: unknown, owner: string): Commands {
         ]),
       set: (key, value) => call(promiseApi, 'set', [key, value]),
       get: (key) => call(promiseApi, 'get', [key]),
+      // node-redis never connects by itself: a client not yet connect()ed, or closed, rejects every command.
+      isOpen: () => record['isOpen'] === true,
       deleteIfEqual: methodOf(promiseApi, 'eval')
         ? (key, value) => call(promiseApi, 'eval', [DELETE_IF_EQUAL, { keys: [key], arguments: [value] }])
         : undefined,
@@ -201,13 +236,76 @@ function text(reply: unknown, command: string): string | null {
   throw new RedisStoreError('unexpected_reply', `Redis ${command} gave an unexpected reply`)
 }
 
+const NOT_CONNECTED_HINT =
+  'the Redis client is not connected (never connected, or closed): call `await client.connect()` before ' +
+  'the first request (node-redis), and do not quit() or disconnect() a client a store still uses'
+
+/** node-redis and ioredis say "not connected" in their own words; all mean the same to a store. */
+function isClosedError(error: unknown): boolean {
+  if (!(error instanceof Error)) return false
+  return (
+    error.name === 'ClientClosedError' ||
+    error.message === 'The client is closed' ||
+    error.message === 'Connection is closed.' ||
+    error.message.includes('enableOfflineQueue options is false')
+  )
+}
+
+/** Counts a store's failures and hands each one to the `onError` hook. */
+class Health {
+  readonly stats: RedisStoreStats = {
+    errors: 0,
+    byCode: { not_connected: 0, timeout: 0, command_failed: 0, unexpected_reply: 0 },
+    lateWritesUndone: 0,
+  }
+  readonly #onError: ((error: RedisStoreError) => void) | undefined
+  #warned = false
+
+  constructor(onError: unknown, owner: string) {
+    if (onError !== undefined && typeof onError !== 'function') {
+      throw new ConfigurationError('invalid_options', `${owner}: \`onError\` must be a function`)
+    }
+    this.#onError = onError as ((error: RedisStoreError) => void) | undefined
+  }
+
+  report(error: RedisStoreError): void {
+    this.stats.errors++
+    this.stats.byCode[error.code]++
+    if (this.#onError !== undefined) {
+      try {
+        this.#onError(error)
+      } catch {
+        // A failing hook must not turn a store failure into something else.
+      }
+    } else if (error.code === 'not_connected' && !this.#warned) {
+      // The one failure that never heals by itself: say so once even without a hook.
+      this.#warned = true
+      const proc = (globalThis as { process?: { emitWarning?: (m: string, o?: object) => void } }).process
+      if (typeof proc?.emitWarning === 'function') {
+        proc.emitWarning(error.message, { type: 'SmileIdRedisWarning', code: 'SMILEID_REDIS_NOT_CONNECTED' })
+      } else console.warn(error.message)
+    }
+  }
+}
+
 /**
- * Runs one store call under a deadline. Client errors become `command_failed`. A late command is not
- * cancelled (clients cannot un-send it, and their offline queues send it once Redis is back): the replay
- * store undoes a late write itself, see {@link RedisReplayStore}.
+ * Runs one store call under a deadline. A client that is not connected fails at once as
+ * `not_connected`; client errors become `command_failed`. A late command is not cancelled (clients
+ * cannot un-send it, and their offline queues send it once Redis is back): the replay store undoes a
+ * late write itself, see {@link RedisReplayStore}. Every rejection is counted and reported.
  */
-function withDeadline<T>(timeoutMs: number, what: string, run: () => Promise<T>): Promise<T> {
-  return new Promise<T>((resolve, reject) => {
+function withDeadline<T>(
+  commands: Commands,
+  health: Health,
+  timeoutMs: number,
+  what: string,
+  run: () => Promise<T>,
+): Promise<T> {
+  const call = new Promise<T>((resolve, reject) => {
+    if (!commands.isOpen()) {
+      reject(new RedisStoreError('not_connected', `Redis ${what} failed: ${NOT_CONNECTED_HINT}`))
+      return
+    }
     const timer = setTimeout(() => {
       reject(new RedisStoreError('timeout', `Redis did not answer ${what} within ${timeoutMs} ms`))
     }, timeoutMs)
@@ -223,11 +321,17 @@ function withDeadline<T>(timeoutMs: number, what: string, run: () => Promise<T>)
         reject(
           error instanceof RedisStoreError
             ? error
-            : new RedisStoreError('command_failed', `Redis ${what} failed`, { cause: error }),
+            : isClosedError(error)
+              ? new RedisStoreError('not_connected', `Redis ${what} failed: ${NOT_CONNECTED_HINT}`, {
+                  cause: error,
+                })
+              : new RedisStoreError('command_failed', `Redis ${what} failed`, { cause: error }),
         )
       },
     )
   })
+  call.then(undefined, (error: RedisStoreError) => health.report(error))
+  return call
 }
 
 /** Separates the fingerprint from the per-call token in a stored value. */
@@ -285,16 +389,30 @@ export class RedisReplayStore implements ReplayStore {
   readonly #commands: Commands
   readonly #prefix: string
   readonly #timeoutMs: number
+  readonly #health: Health
   /** Redis key → value of a write this instance gave up on and has not undone yet. */
   readonly #undoing = new Map<string, string>()
 
-  /** @throws `ConfigurationError` `invalid_options` when `client`, `prefix` or `timeoutMs` is unusable. */
+  /** @throws `ConfigurationError` `invalid_options` when `client`, `prefix`, `timeoutMs` or `onError` is unusable. */
   constructor(options: RedisReplayStoreOptions) {
     const owner = 'RedisReplayStore'
     const record = readOptions(options, owner)
     this.#commands = commandsFor(record['client'], owner)
     this.#prefix = prefixOption(record['prefix'], DEFAULT_REPLAY_PREFIX, owner)
     this.#timeoutMs = timeoutOption(record['timeoutMs'], owner)
+    this.#health = new Health(record['onError'], owner)
+  }
+
+  /**
+   * Failures by code and late writes undone, since construction (a live view).
+   *
+   * @example
+   * ```ts
+   * setInterval(() => metrics.gauge('replay_store_errors', store.stats.errors), 10_000)
+   * ```
+   */
+  get stats(): RedisStoreStats {
+    return this.#health.stats
   }
 
   /**
@@ -319,31 +437,38 @@ export class RedisReplayStore implements ReplayStore {
     // Every SET this call sends; once the call is refused, any of them that lands is taken back.
     const sets: Array<Promise<unknown>> = []
     let refused = false
-    const call = withDeadline(this.#timeoutMs, 'remember', async (): Promise<ReplayOutcome> => {
-      // Two rounds cover a key that expires between our SET and GET: the second SET then wins or meets
-      // a newer writer. A third is for a write of ours awaiting its undo. More would need two expiries
-      // within two round trips; fail closed.
-      for (let round = 0; round < 3; round++) {
-        // A call that already timed out must not go on writing: nobody would hear its 'new'.
-        if (refused) throw new RedisStoreError('timeout', 'Redis call abandoned')
-        const pending = this.#commands.setIfAbsent(redisKey, value, ttl)
-        sets.push(pending)
-        const set = text(await pending, 'SET')
-        if (set === 'OK') return 'new'
-        if (set !== null) throw new RedisStoreError('unexpected_reply', 'Redis SET gave an unexpected reply')
-        if (refused) throw new RedisStoreError('timeout', 'Redis call abandoned')
-        const stored = text(await this.#commands.get(redisKey), 'GET')
-        if (stored === null) continue
-        if (stored === this.#undoing.get(redisKey)) {
-          // A write of an earlier, refused call on this instance, landed late: take it back and compete again.
-          await this.#undo(redisKey, stored, 1)
-          continue
+    const call = withDeadline(
+      this.#commands,
+      this.#health,
+      this.#timeoutMs,
+      'remember',
+      async (): Promise<ReplayOutcome> => {
+        // Two rounds cover a key that expires between our SET and GET: the second SET then wins or meets
+        // a newer writer. A third is for a write of ours awaiting its undo. More would need two expiries
+        // within two round trips; fail closed.
+        for (let round = 0; round < 3; round++) {
+          // A call that already timed out must not go on writing: nobody would hear its 'new'.
+          if (refused) throw new RedisStoreError('timeout', 'Redis call abandoned')
+          const pending = this.#commands.setIfAbsent(redisKey, value, ttl)
+          sets.push(pending)
+          const set = text(await pending, 'SET')
+          if (set === 'OK') return 'new'
+          if (set !== null)
+            throw new RedisStoreError('unexpected_reply', 'Redis SET gave an unexpected reply')
+          if (refused) throw new RedisStoreError('timeout', 'Redis call abandoned')
+          const stored = text(await this.#commands.get(redisKey), 'GET')
+          if (stored === null) continue
+          if (stored === this.#undoing.get(redisKey)) {
+            // A write of an earlier, refused call on this instance, landed late: take it back and compete again.
+            await this.#undo(redisKey, stored, 1)
+            continue
+          }
+          // Fingerprints hash the body, which the sender chose: nothing secret to compare in constant time.
+          return storedFingerprint(stored) === fingerprint ? 'duplicate' : 'conflict'
         }
-        // Fingerprints hash the body, which the sender chose: nothing secret to compare in constant time.
-        return storedFingerprint(stored) === fingerprint ? 'duplicate' : 'conflict'
-      }
-      throw new RedisStoreError('unexpected_reply', 'Redis key kept expiring between SET and GET')
-    })
+        throw new RedisStoreError('unexpected_reply', 'Redis key kept expiring between SET and GET')
+      },
+    )
     call.then(undefined, () => {
       refused = true
       for (const pending of sets) {
@@ -380,7 +505,8 @@ export class RedisReplayStore implements ReplayStore {
     }
     for (let attempt = 1; ; attempt++) {
       try {
-        await deleteIfEqual(redisKey, value)
+        const deleted: unknown = await deleteIfEqual(redisKey, value)
+        if (deleted === 1) this.#health.stats.lateWritesUndone++
         this.#forget(redisKey, value)
         return
       } catch (error) {
@@ -425,13 +551,28 @@ export class RedisUpgradeStore implements UpgradeStore {
   readonly #prefix: string
   readonly #timeoutMs: number
 
-  /** @throws `ConfigurationError` `invalid_options` when `client`, `prefix` or `timeoutMs` is unusable. */
+  readonly #health: Health
+
+  /** @throws `ConfigurationError` `invalid_options` when `client`, `prefix`, `timeoutMs` or `onError` is unusable. */
   constructor(options: RedisUpgradeStoreOptions) {
     const owner = 'RedisUpgradeStore'
     const record = readOptions(options, owner)
     this.#commands = commandsFor(record['client'], owner)
     this.#prefix = prefixOption(record['prefix'], DEFAULT_UPGRADE_PREFIX, owner)
     this.#timeoutMs = timeoutOption(record['timeoutMs'], owner)
+    this.#health = new Health(record['onError'], owner)
+  }
+
+  /**
+   * Failures by code since construction (a live view).
+   *
+   * @example
+   * ```ts
+   * if (upgrades.stats.byCode.not_connected > 0) console.error('Redis client not connected')
+   * ```
+   */
+  get stats(): RedisStoreStats {
+    return this.#health.stats
   }
 
   /**
@@ -444,7 +585,7 @@ export class RedisUpgradeStore implements UpgradeStore {
    */
   markUpgraded(partnerId: string): Promise<void> {
     if (typeof partnerId !== 'string') return Promise.reject(partnerIdError('markUpgraded'))
-    return withDeadline(this.#timeoutMs, 'markUpgraded', async () => {
+    return withDeadline(this.#commands, this.#health, this.#timeoutMs, 'markUpgraded', async () => {
       const reply = text(await this.#commands.set(this.#prefix + partnerId, '1'), 'SET')
       if (reply !== 'OK') throw new RedisStoreError('unexpected_reply', 'Redis SET gave an unexpected reply')
     })
@@ -460,7 +601,7 @@ export class RedisUpgradeStore implements UpgradeStore {
    */
   isUpgraded(partnerId: string): Promise<boolean> {
     if (typeof partnerId !== 'string') return Promise.reject(partnerIdError('isUpgraded'))
-    return withDeadline(this.#timeoutMs, 'isUpgraded', async () => {
+    return withDeadline(this.#commands, this.#health, this.#timeoutMs, 'isUpgraded', async () => {
       return text(await this.#commands.get(this.#prefix + partnerId), 'GET') !== null
     })
   }
