@@ -23,6 +23,7 @@ const PARTS = {
   memory: { script: 'memory.mjs', title: 'memory', nodeArgs: ['--expose-gc'] },
   'replay-store': { script: 'replay-store.mjs', title: 'replay store under churn' },
   partners: { script: 'partners.mjs', title: 'partner lookup among many partners' },
+  fingerprint: { script: 'fingerprint.mjs', title: 'replay fingerprint of a 1 MB body' },
 }
 
 function machine() {

@@ -47,7 +47,7 @@ export type {
 export type { HeadersLike } from './claims.js'
 export type { BrownoutWindow, MigrationPolicy, ResolvedPolicy } from './verifier/policy.js'
 export { MemoryReplayStore, MemoryUpgradeStore } from './replay/memory.js'
-export type { MemoryReplayStoreOptions } from './replay/memory.js'
+export type { MemoryReplayStoreOptions, MemoryReplayStoreStats } from './replay/memory.js'
 export { jsonlAuditSink, LegacyUsageTracker } from './audit/sinks.js'
 export type {
   JsonlAuditSink,

@@ -4,7 +4,7 @@
  *
  * @module
  */
-import { createHash } from 'node:crypto'
+import { createHash, randomBytes } from 'node:crypto'
 
 import { ConfigurationError } from '../errors.js'
 import type { ReplayOutcome, ReplayStore, UpgradeStore } from './store.js'
@@ -45,6 +45,12 @@ export interface RedisReplayStoreOptions {
    * queues commands while reconnecting would otherwise hold requests until Redis returns.
    */
   timeoutMs?: number
+  /**
+   * Called with every error a call rejects with (the verifier only sees that the store failed). Use it
+   * to log or count the cause; a hook that throws is ignored. Without it, the first `not_connected` is
+   * reported once through `process.emitWarning`.
+   */
+  onError?: (error: RedisStoreError) => void
 }
 
 /**
@@ -62,14 +68,37 @@ export interface RedisUpgradeStoreOptions {
   prefix?: string
   /** Longest a call may take, in milliseconds, before it rejects. Default 1000. */
   timeoutMs?: number
+  /** Called with every error a call rejects with, as in {@link RedisReplayStoreOptions.onError}. */
+  onError?: (error: RedisStoreError) => void
+}
+
+/**
+ * What a Redis store has met, for monitoring: a store whose calls fail says so here even though the
+ * verifier reports only `replay_check_failed`.
+ *
+ * @example
+ * ```ts
+ * const { errors, byCode } = store.stats
+ * if (byCode.not_connected > 0) console.error('call client.connect() before serving requests')
+ * ```
+ */
+export interface RedisStoreStats {
+  /** Calls that rejected, all codes together. */
+  errors: number
+  /** Rejected calls per {@link RedisStoreErrorCode}. */
+  byCode: Record<RedisStoreErrorCode, number>
+  /** Late writes of refused `remember()` calls taken back (replay store only; always 0 for upgrades). */
+  lateWritesUndone: number
 }
 
 /** Stable codes of {@link RedisStoreError}. */
-export type RedisStoreErrorCode = 'timeout' | 'command_failed' | 'unexpected_reply'
+export type RedisStoreErrorCode = 'not_connected' | 'timeout' | 'command_failed' | 'unexpected_reply'
 
 /**
- * Why a Redis store call rejected: Redis did not answer in time (`timeout`), the client reported an
- * error (`command_failed`, original in `cause`), or the reply was not one Redis gives (`unexpected_reply`).
+ * Why a Redis store call rejected: the client is not connected, never was or was closed
+ * (`not_connected`: call `client.connect()` first), Redis did not answer in time (`timeout`), the client
+ * reported an error (`command_failed`, original in `cause`), or the reply was not one Redis gives
+ * (`unexpected_reply`).
  * The verifier turns any of them into `replay_check_failed`. Messages never contain keys or fingerprints.
  *
  * @example
@@ -98,13 +127,21 @@ const DEFAULT_TIMEOUT_MS = 1000
 // setTimeout clamps larger delays to 1 ms, which would turn a long timeout into an instant one.
 const MAX_TIMEOUT_MS = 2_147_483_647
 
-/** The three commands both stores need, spelled for the detected client. */
+/** The commands both stores need, spelled for the detected client. */
 interface Commands {
   /** `SET key value PX ttlMs NX`: resolves 'OK' when set, null when the key exists. */
   setIfAbsent(key: string, value: string, ttlMs: number): Promise<unknown>
   set(key: string, value: string): Promise<unknown>
   get(key: string): Promise<unknown>
+  /** False when the client says it is not connected and will not connect by itself (never opened, or closed). */
+  isOpen(): boolean
+  /** Deletes `key` only while it holds `value` (one atomic script); undefined when the client has no EVAL. */
+  deleteIfEqual: ((key: string, value: string) => Promise<unknown>) | undefined
 }
+
+/** Compare-and-delete: only the write that put `value` there may take it back. */
+const DELETE_IF_EQUAL =
+  "if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) else return 0 end"
 
 type Method = (...args: unknown[]) => unknown
 
@@ -133,6 +170,11 @@ function commandsFor(client: unknown, owner: string): Commands {
       setIfAbsent: (key, value, ttlMs) => call(client, 'set', [key, value, 'PX', ttlMs, 'NX']),
       set: (key, value) => call(client, 'set', [key, value]),
       get: (key) => call(client, 'get', [key]),
+      // 'wait' (lazyConnect) connects on the first command; 'end' is closed for good (quit/disconnect).
+      isOpen: () => record['status'] !== 'end',
+      deleteIfEqual: methodOf(client, 'eval')
+        ? (key, value) => call(client, 'eval', [DELETE_IF_EQUAL, 1, key, value])
+        : undefined,
     }
   }
 
@@ -150,6 +192,11 @@ function commandsFor(client: unknown, owner: string): Commands {
         ]),
       set: (key, value) => call(promiseApi, 'set', [key, value]),
       get: (key) => call(promiseApi, 'get', [key]),
+      // node-redis never connects by itself: a client not yet connect()ed, or closed, rejects every command.
+      isOpen: () => record['isOpen'] === true,
+      deleteIfEqual: methodOf(promiseApi, 'eval')
+        ? (key, value) => call(promiseApi, 'eval', [DELETE_IF_EQUAL, { keys: [key], arguments: [value] }])
+        : undefined,
     }
   }
   throw invalid()
@@ -189,12 +236,76 @@ function text(reply: unknown, command: string): string | null {
   throw new RedisStoreError('unexpected_reply', `Redis ${command} gave an unexpected reply`)
 }
 
+const NOT_CONNECTED_HINT =
+  'the Redis client is not connected (never connected, or closed): call `await client.connect()` before ' +
+  'the first request (node-redis), and do not quit() or disconnect() a client a store still uses'
+
+/** node-redis and ioredis say "not connected" in their own words; all mean the same to a store. */
+function isClosedError(error: unknown): boolean {
+  if (!(error instanceof Error)) return false
+  return (
+    error.name === 'ClientClosedError' ||
+    error.message === 'The client is closed' ||
+    error.message === 'Connection is closed.' ||
+    error.message.includes('enableOfflineQueue options is false')
+  )
+}
+
+/** Counts a store's failures and hands each one to the `onError` hook. */
+class Health {
+  readonly stats: RedisStoreStats = {
+    errors: 0,
+    byCode: { not_connected: 0, timeout: 0, command_failed: 0, unexpected_reply: 0 },
+    lateWritesUndone: 0,
+  }
+  readonly #onError: ((error: RedisStoreError) => void) | undefined
+  #warned = false
+
+  constructor(onError: unknown, owner: string) {
+    if (onError !== undefined && typeof onError !== 'function') {
+      throw new ConfigurationError('invalid_options', `${owner}: \`onError\` must be a function`)
+    }
+    this.#onError = onError as ((error: RedisStoreError) => void) | undefined
+  }
+
+  report(error: RedisStoreError): void {
+    this.stats.errors++
+    this.stats.byCode[error.code]++
+    if (this.#onError !== undefined) {
+      try {
+        this.#onError(error)
+      } catch {
+        // A failing hook must not turn a store failure into something else.
+      }
+    } else if (error.code === 'not_connected' && !this.#warned) {
+      // The one failure that never heals by itself: say so once even without a hook.
+      this.#warned = true
+      const proc = (globalThis as { process?: { emitWarning?: (m: string, o?: object) => void } }).process
+      if (typeof proc?.emitWarning === 'function') {
+        proc.emitWarning(error.message, { type: 'SmileIdRedisWarning', code: 'SMILEID_REDIS_NOT_CONNECTED' })
+      } else console.warn(error.message)
+    }
+  }
+}
+
 /**
- * Runs one store call under a deadline. Client errors become `command_failed`; the late command is not
- * cancelled (clients cannot un-send it), which is harmless: it can only record what was asked.
+ * Runs one store call under a deadline. A client that is not connected fails at once as
+ * `not_connected`; client errors become `command_failed`. A late command is not cancelled (clients
+ * cannot un-send it, and their offline queues send it once Redis is back): the replay store undoes a
+ * late write itself, see {@link RedisReplayStore}. Every rejection is counted and reported.
  */
-function withDeadline<T>(timeoutMs: number, what: string, run: () => Promise<T>): Promise<T> {
-  return new Promise<T>((resolve, reject) => {
+function withDeadline<T>(
+  commands: Commands,
+  health: Health,
+  timeoutMs: number,
+  what: string,
+  run: () => Promise<T>,
+): Promise<T> {
+  const call = new Promise<T>((resolve, reject) => {
+    if (!commands.isOpen()) {
+      reject(new RedisStoreError('not_connected', `Redis ${what} failed: ${NOT_CONNECTED_HINT}`))
+      return
+    }
     const timer = setTimeout(() => {
       reject(new RedisStoreError('timeout', `Redis did not answer ${what} within ${timeoutMs} ms`))
     }, timeoutMs)
@@ -210,20 +321,57 @@ function withDeadline<T>(timeoutMs: number, what: string, run: () => Promise<T>)
         reject(
           error instanceof RedisStoreError
             ? error
-            : new RedisStoreError('command_failed', `Redis ${what} failed`, { cause: error }),
+            : isClosedError(error)
+              ? new RedisStoreError('not_connected', `Redis ${what} failed: ${NOT_CONNECTED_HINT}`, {
+                  cause: error,
+                })
+              : new RedisStoreError('command_failed', `Redis ${what} failed`, { cause: error }),
         )
       },
     )
   })
+  call.then(undefined, (error: RedisStoreError) => health.report(error))
+  return call
+}
+
+/** Separates the fingerprint from the per-call token in a stored value. */
+const TOKEN_SEPARATOR = '#'
+/** 12 random bytes in base64url: 16 characters. */
+const TOKEN_PATTERN = /#[A-Za-z0-9_-]{16}$/
+/** Writes awaiting their undo that this instance still recognises when it reads them back. */
+const MAX_TRACKED_UNDOS = 10_000
+/** An undo that failed (Redis gone again) is retried this many times, this far apart. */
+const UNDO_ATTEMPTS = 5
+const UNDO_RETRY_MS = 1000
+
+/** The fingerprint part of a stored value; values written before tokens existed are the fingerprint. */
+function storedFingerprint(stored: string): string {
+  return TOKEN_PATTERN.test(stored) ? stored.slice(0, -17) : stored
+}
+
+function isOk(reply: unknown): boolean {
+  try {
+    return text(reply, 'SET') === 'OK'
+  } catch {
+    return false
+  }
 }
 
 /**
  * A {@link ReplayStore} on Redis, for receivers that run more than one instance: every instance sees
- * every credential. Each `remember()` is one atomic `SET key fingerprint PX ttl NX` (first writer wins),
+ * every credential. Each `remember()` is one atomic `SET key value PX ttl NX` (first writer wins),
  * then a `GET` only when the key already existed, so concurrent deliveries on different instances
  * cannot both be `new`. Keys are `prefix` + SHA-256 of the replay key, so no credential is stored in Redis.
  * A call rejects with {@link RedisStoreError} when Redis fails or does not answer within `timeoutMs`; the
  * verifier then fails closed with `replay_check_failed` unless `replayFailure: 'accept'`.
+ *
+ * A refused call leaves no entry behind. node-redis and ioredis queue commands while Redis is stalled or
+ * reconnecting and send them later, so a `SET` whose caller already gave up can still land: the sender's
+ * retry would then be a `duplicate` of a callback nobody accepted. Each call therefore stores its
+ * fingerprint with a random token, and when a write it did not report as `new` turns out to have landed
+ * (or may have: the client failed it mid-flight), the store deletes the key while it still holds that
+ * token (compare-and-delete, one `EVAL`), so a later writer's entry is never touched. A read on the same
+ * instance that meets a write awaiting its undo undoes it first.
  *
  * @example
  * ```ts
@@ -241,14 +389,30 @@ export class RedisReplayStore implements ReplayStore {
   readonly #commands: Commands
   readonly #prefix: string
   readonly #timeoutMs: number
+  readonly #health: Health
+  /** Redis key → value of a write this instance gave up on and has not undone yet. */
+  readonly #undoing = new Map<string, string>()
 
-  /** @throws `ConfigurationError` `invalid_options` when `client`, `prefix` or `timeoutMs` is unusable. */
+  /** @throws `ConfigurationError` `invalid_options` when `client`, `prefix`, `timeoutMs` or `onError` is unusable. */
   constructor(options: RedisReplayStoreOptions) {
     const owner = 'RedisReplayStore'
     const record = readOptions(options, owner)
     this.#commands = commandsFor(record['client'], owner)
     this.#prefix = prefixOption(record['prefix'], DEFAULT_REPLAY_PREFIX, owner)
     this.#timeoutMs = timeoutOption(record['timeoutMs'], owner)
+    this.#health = new Health(record['onError'], owner)
+  }
+
+  /**
+   * Failures by code and late writes undone, since construction (a live view).
+   *
+   * @example
+   * ```ts
+   * setInterval(() => metrics.gauge('replay_store_errors', store.stats.errors), 10_000)
+   * ```
+   */
+  get stats(): RedisStoreStats {
+    return this.#health.stats
   }
 
   /**
@@ -269,19 +433,92 @@ export class RedisReplayStore implements ReplayStore {
     // PX takes whole milliseconds; rounding up never shortens the window.
     const ttl = Math.ceil(ttlMs)
     const redisKey = this.#prefix + createHash('sha256').update(key).digest('base64url')
-    return withDeadline(this.#timeoutMs, 'remember', async () => {
-      // Two rounds cover a key that expires between our SET and GET: the second SET then wins or meets
-      // a newer writer. A third miss would need two expiries within two round trips; fail closed.
-      for (let round = 0; round < 2; round++) {
-        const set = text(await this.#commands.setIfAbsent(redisKey, fingerprint, ttl), 'SET')
-        if (set === 'OK') return 'new'
-        if (set !== null) throw new RedisStoreError('unexpected_reply', 'Redis SET gave an unexpected reply')
-        const stored = text(await this.#commands.get(redisKey), 'GET')
-        // Fingerprints hash the body, which the sender chose: nothing secret to compare in constant time.
-        if (stored !== null) return stored === fingerprint ? 'duplicate' : 'conflict'
+    const value = fingerprint + TOKEN_SEPARATOR + randomBytes(12).toString('base64url')
+    // Every SET this call sends; once the call is refused, any of them that lands is taken back.
+    const sets: Array<Promise<unknown>> = []
+    let refused = false
+    const call = withDeadline(
+      this.#commands,
+      this.#health,
+      this.#timeoutMs,
+      'remember',
+      async (): Promise<ReplayOutcome> => {
+        // Two rounds cover a key that expires between our SET and GET: the second SET then wins or meets
+        // a newer writer. A third is for a write of ours awaiting its undo. More would need two expiries
+        // within two round trips; fail closed.
+        for (let round = 0; round < 3; round++) {
+          // A call that already timed out must not go on writing: nobody would hear its 'new'.
+          if (refused) throw new RedisStoreError('timeout', 'Redis call abandoned')
+          const pending = this.#commands.setIfAbsent(redisKey, value, ttl)
+          sets.push(pending)
+          const set = text(await pending, 'SET')
+          if (set === 'OK') return 'new'
+          if (set !== null)
+            throw new RedisStoreError('unexpected_reply', 'Redis SET gave an unexpected reply')
+          if (refused) throw new RedisStoreError('timeout', 'Redis call abandoned')
+          const stored = text(await this.#commands.get(redisKey), 'GET')
+          if (stored === null) continue
+          if (stored === this.#undoing.get(redisKey)) {
+            // A write of an earlier, refused call on this instance, landed late: take it back and compete again.
+            await this.#undo(redisKey, stored, 1)
+            continue
+          }
+          // Fingerprints hash the body, which the sender chose: nothing secret to compare in constant time.
+          return storedFingerprint(stored) === fingerprint ? 'duplicate' : 'conflict'
+        }
+        throw new RedisStoreError('unexpected_reply', 'Redis key kept expiring between SET and GET')
+      },
+    )
+    call.then(undefined, () => {
+      refused = true
+      for (const pending of sets) {
+        pending.then(
+          (reply) => {
+            if (isOk(reply)) this.#undoLater(redisKey, value)
+          },
+          // Failed by the client: it may have reached Redis before the connection broke.
+          () => this.#undoLater(redisKey, value),
+        )
       }
-      throw new RedisStoreError('unexpected_reply', 'Redis key kept expiring between SET and GET')
     })
+    return call
+  }
+
+  #forget(redisKey: string, value: string): void {
+    if (this.#undoing.get(redisKey) === value) this.#undoing.delete(redisKey)
+  }
+
+  #undoLater(redisKey: string, value: string): void {
+    // Only the first pending undo per key is recognised on read; later ones are undone all the same.
+    if (!this.#undoing.has(redisKey) && this.#undoing.size < MAX_TRACKED_UNDOS) {
+      this.#undoing.set(redisKey, value)
+    }
+    this.#undo(redisKey, value, UNDO_ATTEMPTS).then(undefined, () => this.#forget(redisKey, value))
+  }
+
+  /** Deletes `redisKey` while it holds `value`; retried while Redis is unreachable. */
+  async #undo(redisKey: string, value: string, attempts: number): Promise<void> {
+    const deleteIfEqual = this.#commands.deleteIfEqual
+    if (deleteIfEqual === undefined) {
+      this.#forget(redisKey, value)
+      throw new RedisStoreError('command_failed', 'the Redis client has no EVAL to undo a late write')
+    }
+    for (let attempt = 1; ; attempt++) {
+      try {
+        const deleted: unknown = await deleteIfEqual(redisKey, value)
+        if (deleted === 1) this.#health.stats.lateWritesUndone++
+        this.#forget(redisKey, value)
+        return
+      } catch (error) {
+        if (attempt >= attempts) {
+          throw new RedisStoreError('command_failed', 'Redis could not undo a late write', { cause: error })
+        }
+        await new Promise<void>((resolve) => {
+          const timer = setTimeout(resolve, UNDO_RETRY_MS)
+          if (typeof timer === 'object') timer.unref()
+        })
+      }
+    }
   }
 }
 
@@ -293,6 +530,8 @@ function partnerIdError(method: string): TypeError {
  * An {@link UpgradeStore} on Redis for the verifier's `stickyUpgrade` policy, so that a partner seen
  * using `signature` on one instance is refused `sec_key` on all of them. One key per partner
  * (`prefix` + partner id), without expiry. It can share the client of a {@link RedisReplayStore}.
+ * Unlike a replay entry, a mark whose caller timed out and that lands later is right, not stale: the
+ * verifier marks only partners whose signature request it accepted, so it is not undone.
  *
  * @example
  * ```ts
@@ -312,13 +551,28 @@ export class RedisUpgradeStore implements UpgradeStore {
   readonly #prefix: string
   readonly #timeoutMs: number
 
-  /** @throws `ConfigurationError` `invalid_options` when `client`, `prefix` or `timeoutMs` is unusable. */
+  readonly #health: Health
+
+  /** @throws `ConfigurationError` `invalid_options` when `client`, `prefix`, `timeoutMs` or `onError` is unusable. */
   constructor(options: RedisUpgradeStoreOptions) {
     const owner = 'RedisUpgradeStore'
     const record = readOptions(options, owner)
     this.#commands = commandsFor(record['client'], owner)
     this.#prefix = prefixOption(record['prefix'], DEFAULT_UPGRADE_PREFIX, owner)
     this.#timeoutMs = timeoutOption(record['timeoutMs'], owner)
+    this.#health = new Health(record['onError'], owner)
+  }
+
+  /**
+   * Failures by code since construction (a live view).
+   *
+   * @example
+   * ```ts
+   * if (upgrades.stats.byCode.not_connected > 0) console.error('Redis client not connected')
+   * ```
+   */
+  get stats(): RedisStoreStats {
+    return this.#health.stats
   }
 
   /**
@@ -331,7 +585,7 @@ export class RedisUpgradeStore implements UpgradeStore {
    */
   markUpgraded(partnerId: string): Promise<void> {
     if (typeof partnerId !== 'string') return Promise.reject(partnerIdError('markUpgraded'))
-    return withDeadline(this.#timeoutMs, 'markUpgraded', async () => {
+    return withDeadline(this.#commands, this.#health, this.#timeoutMs, 'markUpgraded', async () => {
       const reply = text(await this.#commands.set(this.#prefix + partnerId, '1'), 'SET')
       if (reply !== 'OK') throw new RedisStoreError('unexpected_reply', 'Redis SET gave an unexpected reply')
     })
@@ -347,7 +601,7 @@ export class RedisUpgradeStore implements UpgradeStore {
    */
   isUpgraded(partnerId: string): Promise<boolean> {
     if (typeof partnerId !== 'string') return Promise.reject(partnerIdError('isUpgraded'))
-    return withDeadline(this.#timeoutMs, 'isUpgraded', async () => {
+    return withDeadline(this.#commands, this.#health, this.#timeoutMs, 'isUpgraded', async () => {
       return text(await this.#commands.get(this.#prefix + partnerId), 'GET') !== null
     })
   }

@@ -15,6 +15,7 @@ import { fromUtf8 } from '../encoding.js'
 import { partnerKey, readClaim, samePartner, type Claim, type HeadersLike } from '../claims.js'
 import { ConfigurationError, VerificationError } from '../errors.js'
 import { MemoryUpgradeStore } from '../replay/memory.js'
+import { bodyFingerprint } from '../replay/fingerprint.js'
 import type { ReplayStore, UpgradeStore } from '../replay/store.js'
 import { failure, VERIFY_NOW, type VerifiesNow } from '../schemes/common.js'
 import { checkInstant, DEFAULT_MAX_AGE_MS, DEFAULT_MAX_FUTURE_MS } from '../timestamps.js'
@@ -786,7 +787,7 @@ export class DualModeVerifier {
       const credential = String(claim.credential).replace(WHITESPACE, '')
       ;[credentialHash, fingerprint] = await Promise.all([
         backend.sha256Hex(credential),
-        backend.sha256Hex(rawBody ?? canonicalJson(body ?? {}, CREDENTIAL_FIELDS)),
+        bodyFingerprint({ rawBody, body }, CREDENTIAL_FIELDS),
       ])
     } catch {
       // The request, not the store, is at fault (a body nested too deeply): never "unchecked".
@@ -1018,31 +1019,4 @@ function readBody(request: VerifyRequest): BodyRead {
     return { failure: failure(null, 'malformed_credentials', 'the body must be a JSON object', null) }
   }
   return { body: body as Record<string, unknown> }
-}
-
-/**
- * Deterministic JSON with sorted keys, leaving out the credential fields at the top level, for the
- * replay fingerprint. Throws on cycles or extreme nesting; the caller maps that to a failure.
- */
-export function canonicalJson(value: unknown, omit?: ReadonlySet<string>, depth = 0): string {
-  if (depth > 256) throw new RangeError('body is nested too deeply')
-  if (value === null || typeof value !== 'object') return JSON.stringify(value) ?? 'null'
-  // One pass with string appends: this runs on every request that has a replay store and no raw body.
-  if (Array.isArray(value)) {
-    let out = '['
-    for (let i = 0; i < value.length; i++) {
-      if (i > 0) out += ','
-      out += canonicalJson(value[i], undefined, depth + 1)
-    }
-    return out + ']'
-  }
-  const record = value as Record<string, unknown>
-  const keys = Object.keys(record).sort()
-  let out = '{'
-  for (const key of keys) {
-    if (omit !== undefined && omit.has(key)) continue
-    if (out.length > 1) out += ','
-    out += JSON.stringify(key) + ':' + canonicalJson(record[key], undefined, depth + 1)
-  }
-  return out + '}'
 }

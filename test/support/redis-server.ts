@@ -237,6 +237,19 @@ export class RedisServer {
     })
   }
 
+  /**
+   * Freezes the process (SIGSTOP): connections stay open and commands are accepted by the kernel but not
+   * answered, like a Redis stalled by a long command or a paused VM. {@link RedisServer.resume} thaws it.
+   */
+  pause(): void {
+    if (!this.#child?.kill('SIGSTOP')) throw new Error('redis-server is not running')
+  }
+
+  /** Thaws a paused process (SIGCONT); it then answers everything it was sent meanwhile. */
+  resume(): void {
+    if (!this.#child?.kill('SIGCONT')) throw new Error('redis-server is not running')
+  }
+
   /** Stops the process and removes its working directory. */
   async dispose(): Promise<void> {
     await this.stop()

@@ -77,19 +77,25 @@ describe('replay: duplicate vs replayed', () => {
     expectRejected(await verifier.verify({ body: { ...body, job_id: 'job-2' } }), 'replayed', 'sec_key')
   })
 
-  it('fingerprints canonical JSON: key order does not matter, the credential fields are left out', async () => {
+  it('fingerprints the parsed body in its own key order, leaving the credential fields out', async () => {
     const verifier = dualVerifier({ replay: new MemoryReplayStore() })
     const { signature } = await signatureAuth().sign({ timestamp: '1700000000' })
     expectAccepted(
       await verifier.verify({ body: { signature, timestamp: '1700000000', a: 1, b: { y: 2, x: 1 } } }),
       'signature',
     )
-    // Same fields in another order, and the timestamp as the JSON number some SDKs send.
+    // The credential fields moved, and the timestamp as the JSON number some SDKs send: a redelivery.
     const again = expectAccepted(
-      await verifier.verify({ body: { b: { x: 1, y: 2 }, a: 1, timestamp: 1_700_000_000, signature } }),
+      await verifier.verify({ body: { a: 1, timestamp: 1_700_000_000, b: { y: 2, x: 1 }, signature } }),
       'signature',
     )
     expect(again.duplicate).toBe(true)
+    // Reordered content is another body (a sender's redelivery repeats its bytes, so its order too).
+    expectRejected(
+      await verifier.verify({ body: { signature, timestamp: '1700000000', a: 1, b: { x: 1, y: 2 } } }),
+      'replayed',
+      'signature',
+    )
   })
 
   it('identifies a sec_key by its value without whitespace (Ruby line breaks change nothing)', async () => {
@@ -263,20 +269,26 @@ describe('replay: store failures', () => {
     }
   })
 
-  it("a body too deep to fingerprint cannot slip past the replay check, even with replayFailure: 'accept'", async () => {
+  it("a body that cannot be fingerprinted cannot slip past the replay check, even with replayFailure: 'accept'", async () => {
     const verifier = dualVerifier({ replay: new MemoryReplayStore(), replayFailure: 'accept' })
     const body = await signatureBody()
     expectAccepted(await verifier.verify({ body }), 'signature')
-    // A captured credential with a new body, padded so that the fingerprint cannot be computed.
-    const replay = { ...body, result: { ResultCode: '1013' }, pad: deeplyNested(1000) }
-    expectRejected(await verifier.verify({ body: replay }), 'replay_check_failed', 'signature')
+    // Deep nesting is fingerprinted like any other body: the captured credential with it is a replay.
+    const padded = { ...body, result: { ResultCode: '1013' }, pad: deeplyNested(1000) }
+    expectRejected(await verifier.verify({ body: padded }), 'replayed', 'signature')
+    // A captured credential with a new body that cannot be written as JSON (a cycle, a BigInt).
+    const cyclic: Record<string, unknown> = { ...body, result: { ResultCode: '1013' } }
+    cyclic['self'] = cyclic
+    for (const replay of [cyclic, { ...body, pad: 10n }]) {
+      expectRejected(await verifier.verify({ body: replay }), 'replay_check_failed', 'signature')
+    }
     // In observe mode it is recorded like any other replay failure.
     const observing = dualVerifier({
       replay: new MemoryReplayStore(),
       replayFailure: 'accept',
       policy: { mode: 'observe' },
     })
-    const observed = expectAccepted(await observing.verify({ body: replay }), 'signature')
+    const observed = expectAccepted(await observing.verify({ body: cyclic }), 'signature')
     expect(observed.warnings).toEqual(['would_reject:replay_check_failed'])
     // With rawBody the fingerprint is over the bytes, so depth does not matter.
     const raw = JSON.stringify({ ...body, pad: deeplyNested(1000) })
