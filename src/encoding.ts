@@ -101,6 +101,13 @@ export function fromBase64Url(text: string): Uint8Array | null {
 
 const HEX = '0123456789abcdef'
 
+/** Bytes from lowercase or uppercase hex of even length (callers pass digests, never untrusted text). */
+export function fromHex(hex: string): Uint8Array {
+  const out = new Uint8Array(hex.length >> 1)
+  for (let i = 0; i < out.length; i++) out[i] = parseInt(hex.slice(2 * i, 2 * i + 2), 16)
+  return out
+}
+
 /** Lowercase hex. */
 export function toHex(bytes: Uint8Array): string {
   let out = ''

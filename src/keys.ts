@@ -10,7 +10,7 @@
  */
 import type { RsaPrivateComponents, RsaPublicComponents } from './crypto/backend.js'
 import { ConfigurationError } from './errors.js'
-import { fromBase64, fromBase64Url, fromUtf8, toHex } from './encoding.js'
+import { fromBase64, fromBase64Url, fromUtf8, toBase64Url, toHex } from './encoding.js'
 
 /** A JSON Web Key for an RSA key, as accepted in `apiKey` / `privateKey`. */
 export interface RsaJwk {
@@ -295,6 +295,14 @@ function jwkPrivate(jwk: RsaJwk): RsaPrivateComponents {
     dq: jwkField(jwk, 'dq'),
     qi: jwkField(jwk, 'qi'),
   }
+}
+
+/**
+ * The JSON that the RFC 7638 thumbprint of an RSA key hashes: the required members `e`, `kty`, `n` in
+ * lexicographic order, no whitespace, `n` and `e` base64url without leading zero octets (RFC 7518 §6.3.1).
+ */
+export function rsaThumbprintInput(key: RsaPublicComponents): string {
+  return `{"e":"${toBase64Url(key.e)}","kty":"RSA","n":"${toBase64Url(key.n)}"}`
 }
 
 // ---- Swapped keys: the portal shows two keys, and each strategy is sometimes given the other one. ----

@@ -5,10 +5,23 @@
  * @module
  */
 import { backend as defaultBackend } from '#crypto'
-import type { CryptoBackend, RsaPrivateKey, RsaPublicComponents, RsaPublicKey } from '../crypto/backend.js'
+import type {
+  CryptoBackend,
+  HashBackend,
+  RsaPrivateKey,
+  RsaPublicComponents,
+  RsaPublicKey,
+} from '../crypto/backend.js'
 import { ConfigurationError } from '../errors.js'
-import { constantTimeEqual, constantTimeEqualAscii, toBase64, toBase64Url, utf8 } from '../encoding.js'
-import { parsePrivateKey, parsePublicKey, type RsaJwk } from '../keys.js'
+import {
+  constantTimeEqual,
+  constantTimeEqualAscii,
+  fromHex,
+  toBase64,
+  toBase64Url,
+  utf8,
+} from '../encoding.js'
+import { parsePrivateKey, parsePublicKey, rsaThumbprintInput, type RsaJwk } from '../keys.js'
 import { readInstant } from '../timestamps.js'
 import type {
   AuthStrategy,
@@ -29,16 +42,21 @@ import {
   VERIFY_NOW,
 } from './common.js'
 
-/** Options of {@link LegacySecKeyAuth}: give `apiKey` (partner role) or `privateKey` (Smile server or mock role). */
+/**
+ * Options of {@link LegacySecKeyAuth}: give `apiKey` (partner role) or `privateKey` (Smile server or mock
+ * role). Either takes one key or, during a key rotation, a list: the first signs, every one verifies, and
+ * `keyId` in the result says which matched.
+ */
 export type LegacySecKeyAuthOptions =
   | {
       /** The partner id, digits only (`"085"` is hashed as `85`). */
       partnerId: string
       /**
        * The portal's "API Key for Sec Key": an RSA public key as base64 of an SPKI or PKCS#1 PEM, base64 of
-       * DER SPKI, raw PEM, or a JWK. Spaces and line breaks anywhere are ignored.
+       * DER SPKI, raw PEM, or a JWK. Spaces and line breaks anywhere are ignored. A list (`[newKey, oldKey]`)
+       * during a rotation: the first signs, every one verifies.
        */
-      apiKey: string | RsaJwk
+      apiKey: string | RsaJwk | ReadonlyArray<string | RsaJwk>
       /** Not used in the partner role. */
       privateKey?: undefined
       /** @internal Overrides the crypto implementation (tests and benchmarks). */
@@ -47,13 +65,25 @@ export type LegacySecKeyAuthOptions =
   | {
       /** The partner id, digits only. */
       partnerId: string
-      /** An RSA private key: PKCS#1 or PKCS#8 PEM (or base64 of one), or a JWK. For servers and test mocks. */
-      privateKey: string | RsaJwk
+      /**
+       * An RSA private key: PKCS#1 or PKCS#8 PEM (or base64 of one), or a JWK. For servers and test mocks.
+       * A list during a rotation: the first signs, every one verifies.
+       */
+      privateKey: string | RsaJwk | ReadonlyArray<string | RsaJwk>
       /** Not used in the server role. */
       apiKey?: undefined
       /** @internal Overrides the crypto implementation (tests and benchmarks). */
       backend?: CryptoBackend
     }
+
+/** One configured key, imported once, with its public id. */
+interface PreparedKey<K> {
+  /** Modulus length in bytes: an RSA half of any other length was not made with this key. */
+  readonly size: number
+  key: K | Promise<K>
+  /** RFC 7638 thumbprint of the public key. */
+  id: string | Promise<string>
+}
 
 const WHITESPACE = /[\r\n\t ]/g
 const HAS_WHITESPACE = /[\r\n\t ]/
@@ -104,12 +134,14 @@ export class LegacySecKeyAuth implements AuthStrategy<SecKeyCredentials> {
   readonly role: 'partner' | 'server'
   readonly #hashPrefix: string
   readonly #backend: CryptoBackend
-  #publicKey: RsaPublicKey | Promise<RsaPublicKey> | undefined
-  #privateKey: RsaPrivateKey | Promise<RsaPrivateKey> | undefined
-  #keyId: string | Promise<string>
-  readonly #size: number
+  /** Public keys (partner role) or private keys (server role); the first signs. */
+  readonly #keys: Array<PreparedKey<RsaPublicKey>> | Array<PreparedKey<RsaPrivateKey>>
 
-  /** @throws {@link ConfigurationError} for a non-digit partner id or a key that cannot be used. */
+  /**
+   * @throws {@link ConfigurationError} `invalid_partner_id` for a non-digit partner id; `missing_key` for no
+   * key or an empty list; `invalid_api_key` / `invalid_private_key` for a key that cannot be used (naming
+   * the likely swap when it looks like the signature API key); `invalid_options` for both keys at once.
+   */
   constructor(options: LegacySecKeyAuthOptions) {
     if (typeof options !== 'object' || options === null) {
       throw new ConfigurationError(
@@ -128,32 +160,56 @@ export class LegacySecKeyAuth implements AuthStrategy<SecKeyCredentials> {
         'give exactly one of apiKey (partner role, public key) or privateKey (server role)',
       )
     }
-    let components: RsaPublicComponents
-    try {
-      if (hasPrivateKey) {
-        const key = parsePrivateKey(options.privateKey)
-        components = key
-        this.#privateKey = settle(this.#backend.importRsaPrivateKey(key), (k) => (this.#privateKey = k))
-      } else {
-        components = parsePublicKey(options.apiKey)
-        this.#publicKey = settle(this.#backend.importRsaPublicKey(components), (k) => (this.#publicKey = k))
-      }
-    } catch (cause) {
-      if (cause instanceof ConfigurationError) throw cause
+    this.role = hasPrivateKey ? 'server' : 'partner'
+    const option = hasPrivateKey ? 'privateKey' : 'apiKey'
+    const given: unknown = hasPrivateKey ? options.privateKey : options.apiKey
+    const list: readonly unknown[] = Array.isArray(given) ? given : [given]
+    if (list.length === 0 || list.some((key) => key === undefined || key === null || key === '')) {
       throw new ConfigurationError(
-        hasPrivateKey ? 'invalid_private_key' : 'invalid_api_key',
-        'the RSA key was rejected by the crypto implementation',
-        { cause },
+        'missing_key',
+        `${option} must be a key or a non-empty list of keys (the first signs, every one verifies)`,
       )
     }
-    this.role = hasPrivateKey ? 'server' : 'partner'
-    this.#size = components.n.length
-    this.#keyId = settle(thumbprint(components), (id) => (this.#keyId = id))
+    this.#keys = list.map((key, index) => {
+      try {
+        return hasPrivateKey ? this.#preparePrivate(key) : this.#preparePublic(key)
+      } catch (cause) {
+        const error =
+          cause instanceof ConfigurationError
+            ? cause
+            : new ConfigurationError(
+                hasPrivateKey ? 'invalid_private_key' : 'invalid_api_key',
+                'the RSA key was rejected by the crypto implementation',
+                { cause },
+              )
+        if (list.length === 1) throw error
+        throw new ConfigurationError(error.code, `${option}[${index}]: ${error.message}`, {
+          cause: error.cause,
+        })
+      }
+    }) as Array<PreparedKey<RsaPublicKey>> | Array<PreparedKey<RsaPrivateKey>>
+  }
+
+  #preparePublic(input: unknown): PreparedKey<RsaPublicKey> {
+    const components = parsePublicKey(input)
+    const prepared = { size: components.n.length } as PreparedKey<RsaPublicKey>
+    prepared.key = settle(this.#backend.importRsaPublicKey(components), (k) => (prepared.key = k))
+    prepared.id = settle(thumbprint(this.#backend, components), (id) => (prepared.id = id))
+    return prepared
+  }
+
+  #preparePrivate(input: unknown): PreparedKey<RsaPrivateKey> {
+    const components = parsePrivateKey(input)
+    const prepared = { size: components.n.length } as PreparedKey<RsaPrivateKey>
+    prepared.key = settle(this.#backend.importRsaPrivateKey(components), (k) => (prepared.key = k))
+    prepared.id = settle(thumbprint(this.#backend, components), (id) => (prepared.id = id))
+    return prepared
   }
 
   /**
    * Partner role: a type-2 encrypted sec_key for Smile. Server role: a deterministic type-1 sec_key as
-   * Smile sends to partners. The timestamp defaults to `Date.now()` (milliseconds, a number).
+   * Smile sends to partners. Made with the first key. The timestamp defaults to `Date.now()`
+   * (milliseconds, a number).
    */
   async sign(options?: SignOptions): Promise<SecKeyCredentials> {
     const timestamp = signTimestamp(
@@ -161,17 +217,19 @@ export class LegacySecKeyAuth implements AuthStrategy<SecKeyCredentials> {
       () => Date.now(),
       (date) => date.getTime(),
     )
-    const hash = await this.#hash(timestamp)
+    const hash = await this.#backend.sha256Hex(this.#hashPrefix + String(timestamp))
+    const first = this.#keys[0]!
     const block =
       this.role === 'server'
-        ? await this.#backend.rsaPrivateEncrypt(await this.#privateKey!, utf8(hash))
-        : await this.#backend.rsaPublicEncrypt(await this.#publicKey!, utf8(hash))
+        ? await this.#backend.rsaPrivateEncrypt((await first.key) as RsaPrivateKey, utf8(hash))
+        : await this.#backend.rsaPublicEncrypt((await first.key) as RsaPublicKey, utf8(hash))
     return { sec_key: `${toBase64(block)}|${hash}`, timestamp }
   }
 
   /**
    * Verifies `{ sec_key, timestamp }`: Smile → partner values in the partner role, partner → Smile values in
-   * the server role. Checks freshness only when `options.freshness` is given. Never throws.
+   * the server role, with every configured key. Checks freshness only when `options.freshness` is given.
+   * Never throws.
    */
   async verify(credentials: unknown, options?: VerifyOptions): Promise<VerificationResult> {
     return this[VERIFY_NOW](credentials, options)
@@ -216,53 +274,104 @@ export class LegacySecKeyAuth implements AuthStrategy<SecKeyCredentials> {
       )
     }
     const expected = this.#backend.sha256Hex(this.#hashPrefix + String(timestamp))
-    const decrypted = rsaHalf.length === this.#size ? this.#decrypt(rsaHalf) : null
-    const keyId = this.#keyId
-    if (expected instanceof Promise || decrypted instanceof Promise || keyId instanceof Promise) {
-      return Promise.all([expected, decrypted, keyId]).then(([e, d, k]) =>
-        this.#conclude(e, d, k, hashHalf, timestamp, options),
-      )
+    if (expected instanceof Promise) {
+      return expected.then((e) => this.#check(e, rsaHalf, hashHalf, timestamp, options))
     }
-    return this.#conclude(expected, decrypted, keyId, hashHalf, timestamp, options)
+    return this.#check(expected, rsaHalf, hashHalf, timestamp, options)
   }
 
-  #decrypt(block: Uint8Array): Uint8Array | null | Promise<Uint8Array | null> {
-    if (this.role === 'server') {
-      const key = this.#privateKey!
-      return key instanceof Promise
-        ? key.then((k) => this.#backend.rsaPrivateDecrypt(k, block, HASH_LENGTH))
-        : this.#backend.rsaPrivateDecrypt(key, block, HASH_LENGTH)
-    }
-    const key = this.#publicKey!
-    return key instanceof Promise
-      ? key.then((k) => this.#backend.rsaPublicDecrypt(k, block))
-      : this.#backend.rsaPublicDecrypt(key, block)
-  }
-
-  #conclude(
+  /** Finds the key whose decryption of `block` is the expected hash, then concludes. */
+  #check(
     expected: string,
-    decrypted: Uint8Array | null,
-    keyId: string,
+    block: Uint8Array,
     hashHalf: string,
     timestamp: string | number,
     options: VerifyOptions | undefined,
-  ): VerificationResult {
-    // Both comparisons always run: no early exit tells which half was wrong.
-    const hashMatches = constantTimeEqual(hashHalf, expected)
-    const blockMatches = decrypted !== null && constantTimeEqualAscii(decrypted, expected)
-    if (!(hashMatches && blockMatches)) {
-      return failure('sec_key', 'invalid_sec_key', 'sec_key does not match', this.partnerId)
+  ): VerificationResult | Promise<VerificationResult> {
+    const keys = this.#keys
+    for (let i = 0; i < keys.length; i++) {
+      const prepared = keys[i]!
+      if (prepared.size !== block.length) continue
+      const decrypted = this.#decrypt(prepared, block)
+      if (decrypted instanceof Promise) {
+        return decrypted.then((d) =>
+          d !== null && constantTimeEqualAscii(d, expected)
+            ? this.#conclude(prepared, expected, block, hashHalf, timestamp, options)
+            : this.#checkAsync(expected, block, hashHalf, timestamp, options, i + 1),
+        )
+      }
+      if (decrypted !== null && constantTimeEqualAscii(decrypted, expected)) {
+        return this.#conclude(prepared, expected, block, hashHalf, timestamp, options)
+      }
     }
-    return success('sec_key', this.partnerId, timestamp, readInstant(timestamp), keyId, [], options)
+    return this.#conclude(null, expected, block, hashHalf, timestamp, options)
   }
 
-  async #hash(timestamp: string | number): Promise<string> {
-    return this.#backend.sha256Hex(this.#hashPrefix + String(timestamp))
+  async #checkAsync(
+    expected: string,
+    block: Uint8Array,
+    hashHalf: string,
+    timestamp: string | number,
+    options: VerifyOptions | undefined,
+    from: number,
+  ): Promise<VerificationResult> {
+    const keys = this.#keys
+    for (let i = from; i < keys.length; i++) {
+      const prepared = keys[i]!
+      if (prepared.size !== block.length) continue
+      const decrypted = await this.#decrypt(prepared, block)
+      if (decrypted !== null && constantTimeEqualAscii(decrypted, expected)) {
+        return this.#conclude(prepared, expected, block, hashHalf, timestamp, options)
+      }
+    }
+    return this.#conclude(null, expected, block, hashHalf, timestamp, options)
+  }
+
+  #decrypt(
+    prepared: PreparedKey<RsaPublicKey> | PreparedKey<RsaPrivateKey>,
+    block: Uint8Array,
+  ): Uint8Array | null | Promise<Uint8Array | null> {
+    const key = prepared.key
+    if (this.role === 'server') {
+      return key instanceof Promise
+        ? key.then((k) => this.#backend.rsaPrivateDecrypt(k as RsaPrivateKey, block, HASH_LENGTH))
+        : this.#backend.rsaPrivateDecrypt(key as RsaPrivateKey, block, HASH_LENGTH)
+    }
+    return key instanceof Promise
+      ? key.then((k) => this.#backend.rsaPublicDecrypt(k as RsaPublicKey, block))
+      : this.#backend.rsaPublicDecrypt(key as RsaPublicKey, block)
+  }
+
+  /** `matched` is the key whose decryption equals the expected hash, or `null` when none does. */
+  #conclude(
+    matched: PreparedKey<unknown> | null,
+    expected: string,
+    block: Uint8Array,
+    hashHalf: string,
+    timestamp: string | number,
+    options: VerifyOptions | undefined,
+  ): VerificationResult | Promise<VerificationResult> {
+    // The hash half is compared whatever the RSA half gave: no early exit tells which half was wrong.
+    const hashMatches = constantTimeEqual(hashHalf, expected)
+    if (!(hashMatches && matched !== null)) {
+      return failure('sec_key', 'invalid_sec_key', 'sec_key does not match', this.partnerId)
+    }
+    const keyId = matched.id
+    return keyId instanceof Promise
+      ? keyId.then((id) => this.#succeed(id, timestamp, options))
+      : this.#succeed(keyId, timestamp, options)
+  }
+
+  #succeed(keyId: string, timestamp: string | number, options: VerifyOptions | undefined) {
+    return success('sec_key', this.partnerId, timestamp, readInstant(timestamp), keyId, [], options)
   }
 }
 
-/** RFC 7638 thumbprint of the public key, through jose (loaded only where RSA keys are used). */
-async function thumbprint(key: RsaPublicComponents): Promise<string> {
-  const { calculateJwkThumbprint } = await import('jose')
-  return calculateJwkThumbprint({ kty: 'RSA', n: toBase64Url(key.n), e: toBase64Url(key.e) }, 'sha256')
+/**
+ * RFC 7638 thumbprint of a public key (SHA-256, base64url): the same value jose's
+ * `calculateJwkThumbprint` gives, computed here so that no JOSE library is loaded to name a key.
+ */
+function thumbprint(backend: HashBackend, key: RsaPublicComponents): string | Promise<string> {
+  const hex = backend.sha256Hex(rsaThumbprintInput(key))
+  return typeof hex === 'string' ? toBase64Url(fromHex(hex)) : hex.then((h) => toBase64Url(fromHex(h)))
 }

@@ -593,7 +593,7 @@ describe('LegacySecKeyAuth configuration errors', () => {
     ['a JWK with a non-base64url n', { ...PUBLIC_JWK, n: `${PUBLIC_JWK.n}!` }],
     ['broken JSON', '{"kty":"RSA","n":'],
     ['a number', 42],
-    ['an array', [PUBLIC_SPKI_PEM]],
+    ['a key list with an entry that is no key', [PUBLIC_SPKI_PEM, 'not a key at all']],
     ['a 100 KB string', 'A'.repeat(100_000)],
   ]
 
