@@ -354,12 +354,28 @@ export class LegacySecKeyAuth implements AuthStrategy<SecKeyCredentials> {
     // The hash half is compared whatever the RSA half gave: no early exit tells which half was wrong.
     const hashMatches = constantTimeEqual(hashHalf, expected)
     if (!(hashMatches && matched !== null)) {
-      return failure('sec_key', 'invalid_sec_key', 'sec_key does not match', this.partnerId)
+      return failure('sec_key', 'invalid_sec_key', this.#mismatch(hashMatches, block), this.partnerId)
     }
     const keyId = matched.id
     return keyId instanceof Promise
       ? keyId.then((id) => this.#succeed(id, timestamp, options))
       : this.#succeed(keyId, timestamp, options)
+  }
+
+  /**
+   * Why a sec_key did not match. A right hash half (anyone can compute it) with an RSA half of the key's size
+   * that no key opens is what a value made in the other direction looks like, such as checking one's own
+   * `sign()` output: say so, since sec_key is asymmetric. The message holds no part of the value.
+   */
+  #mismatch(hashMatches: boolean, block: Uint8Array): string {
+    if (!hashMatches || !this.#keys.some((key) => key.size === block.length)) return 'sec_key does not match'
+    return this.role === 'partner'
+      ? 'sec_key does not match: its hash half is right, but its RSA half does not open with the public key. ' +
+          "A partner-made sec_key (as sign() makes with the 'API Key for Sec Key') is public-key encrypted, and " +
+          'only the private key can check it; otherwise it was made with another key'
+      : 'sec_key does not match: its hash half is right, but its RSA half does not open with the private key. ' +
+          'A Smile-made sec_key (as sign() makes in the server role) is checked with the public key, in the ' +
+          'partner role; otherwise it was made with another key'
   }
 
   #succeed(keyId: string, timestamp: string | number, options: VerifyOptions | undefined) {
