@@ -14,6 +14,7 @@ import type {
 } from '../crypto/backend.js'
 import { ConfigurationError } from '../errors.js'
 import {
+  constantTimeDiffs,
   constantTimeEqual,
   constantTimeEqualAscii,
   fromHex,
@@ -88,19 +89,25 @@ interface PreparedKey<K> {
 const WHITESPACE = /[\r\n\t ]/g
 const HAS_WHITESPACE = /[\r\n\t ]/
 
-/** The RSA half may carry MIME line breaks (Ruby SDKs); removed only when present. */
-function withoutLineBreaks(text: string): string {
-  return HAS_WHITESPACE.test(text) ? text.replace(WHITESPACE, '') : text
-}
+/** 1 at the char codes of `0`–`9` and `a`–`f`. */
+const LOWER_HEX = new Uint8Array(128)
+for (const c of '0123456789abcdef') LOWER_HEX[c.charCodeAt(0)] = 1
 
-/** The hash half: exactly 64 lowercase hex digits (a loop, not a regex: this runs on every request). */
+/**
+ * The hash half: exactly 64 lowercase hex digits. A branch-free table loop, not a regex or range tests:
+ * the digits and letters of a hash come in random order, which defeats branch prediction, and this runs
+ * on every request.
+ */
 function isLowerHex64(text: string): boolean {
   if (text.length !== 64) return false
+  let valid = 1
+  let high = 0
   for (let i = 0; i < 64; i++) {
     const code = text.charCodeAt(i)
-    if (!((code >= 48 && code <= 57) || (code >= 97 && code <= 102))) return false
+    valid &= LOWER_HEX[code & 0x7f]!
+    high |= code
   }
-  return true
+  return valid === 1 && high < 0x80
 }
 const HASH_LENGTH = 64
 
@@ -259,13 +266,12 @@ export class LegacySecKeyAuth implements AuthStrategy<SecKeyCredentials> {
     if (!ts.ok) return ts.failure
     const timestamp = ts.value
 
+    // '<base64>|<64 lowercase hex>'. A second '|' fails either the hex check (in the hash half) or the
+    // base64 decoder (in the RSA half), so one search is enough.
     const bar = secKey.indexOf('|')
     const hashHalf = secKey.slice(bar + 1)
-    const rsaHalf =
-      bar > 0 && secKey.indexOf('|', bar + 1) === -1
-        ? this.#backend.decodeBase64(withoutLineBreaks(secKey.slice(0, bar)))
-        : null
-    if (rsaHalf === null || rsaHalf.length === 0 || !isLowerHex64(hashHalf)) {
+    const rsaHalf = bar > 0 && isLowerHex64(hashHalf) ? this.#decodeRsaHalf(secKey.slice(0, bar)) : null
+    if (rsaHalf === null || rsaHalf.length === 0) {
       return failure(
         'sec_key',
         'malformed_credentials',
@@ -280,7 +286,22 @@ export class LegacySecKeyAuth implements AuthStrategy<SecKeyCredentials> {
     return this.#check(expected, rsaHalf, hashHalf, timestamp, options)
   }
 
-  /** Finds the key whose decryption of `block` is the expected hash, then concludes. */
+  /**
+   * Canonical base64, or the same with MIME line breaks (Ruby SDKs). The decoders refuse whitespace, so
+   * the usual unwrapped value is decoded at once and only a refused one is searched for line breaks.
+   */
+  #decodeRsaHalf(text: string): Uint8Array | null {
+    return (
+      this.#backend.decodeBase64(text) ??
+      (HAS_WHITESPACE.test(text) ? this.#backend.decodeBase64(text.replace(WHITESPACE, '')) : null)
+    )
+  }
+
+  /**
+   * Finds the key whose decryption of `block` is the expected hash, then concludes. The first key tried
+   * compares both halves in one pass; the hash half is compared whatever the RSA half gave, so no early
+   * exit tells which half was wrong.
+   */
   #check(
     expected: string,
     block: Uint8Array,
@@ -289,24 +310,34 @@ export class LegacySecKeyAuth implements AuthStrategy<SecKeyCredentials> {
     options: VerifyOptions | undefined,
   ): VerificationResult | Promise<VerificationResult> {
     const keys = this.#keys
+    let hashMatches: boolean | null = null
     for (let i = 0; i < keys.length; i++) {
       const prepared = keys[i]!
       if (prepared.size !== block.length) continue
       const decrypted = this.#decrypt(prepared, block)
       if (decrypted instanceof Promise) {
-        return decrypted.then((d) =>
-          d !== null && constantTimeEqualAscii(d, expected)
-            ? this.#conclude(prepared, expected, block, hashHalf, timestamp, options)
-            : this.#checkAsync(expected, block, hashHalf, timestamp, options, i + 1),
-        )
+        return this.#checkAsync(expected, block, hashHalf, timestamp, options, i, decrypted)
       }
-      if (decrypted !== null && constantTimeEqualAscii(decrypted, expected)) {
-        return this.#conclude(prepared, expected, block, hashHalf, timestamp, options)
+      let blockMatches: boolean
+      if (hashMatches === null) {
+        const diffs = constantTimeDiffs(hashHalf, decrypted, expected)
+        hashMatches = (diffs & 1) === 0
+        blockMatches = (diffs & 2) === 0
+      } else {
+        blockMatches = decrypted !== null && constantTimeEqualAscii(decrypted, expected)
       }
+      if (blockMatches) return this.#conclude(prepared, hashMatches, block, timestamp, options)
     }
-    return this.#conclude(null, expected, block, hashHalf, timestamp, options)
+    return this.#conclude(
+      null,
+      hashMatches ?? constantTimeEqual(hashHalf, expected),
+      block,
+      timestamp,
+      options,
+    )
   }
 
+  /** {@link #check} from key `from` on, whose decryption `pending` is under way. */
   async #checkAsync(
     expected: string,
     block: Uint8Array,
@@ -314,17 +345,19 @@ export class LegacySecKeyAuth implements AuthStrategy<SecKeyCredentials> {
     timestamp: string | number,
     options: VerifyOptions | undefined,
     from: number,
+    pending: Promise<Uint8Array | null>,
   ): Promise<VerificationResult> {
+    const hashMatches = constantTimeEqual(hashHalf, expected)
     const keys = this.#keys
     for (let i = from; i < keys.length; i++) {
       const prepared = keys[i]!
       if (prepared.size !== block.length) continue
-      const decrypted = await this.#decrypt(prepared, block)
+      const decrypted = i === from ? await pending : await this.#decrypt(prepared, block)
       if (decrypted !== null && constantTimeEqualAscii(decrypted, expected)) {
-        return this.#conclude(prepared, expected, block, hashHalf, timestamp, options)
+        return this.#conclude(prepared, hashMatches, block, timestamp, options)
       }
     }
-    return this.#conclude(null, expected, block, hashHalf, timestamp, options)
+    return this.#conclude(null, hashMatches, block, timestamp, options)
   }
 
   #decrypt(
@@ -345,14 +378,11 @@ export class LegacySecKeyAuth implements AuthStrategy<SecKeyCredentials> {
   /** `matched` is the key whose decryption equals the expected hash, or `null` when none does. */
   #conclude(
     matched: PreparedKey<unknown> | null,
-    expected: string,
+    hashMatches: boolean,
     block: Uint8Array,
-    hashHalf: string,
     timestamp: string | number,
     options: VerifyOptions | undefined,
   ): VerificationResult | Promise<VerificationResult> {
-    // The hash half is compared whatever the RSA half gave: no early exit tells which half was wrong.
-    const hashMatches = constantTimeEqual(hashHalf, expected)
     if (!(hashMatches && matched !== null)) {
       return failure('sec_key', 'invalid_sec_key', this.#mismatch(hashMatches, block), this.partnerId)
     }
