@@ -101,6 +101,13 @@ export function fromBase64Url(text: string): Uint8Array | null {
 
 const HEX = '0123456789abcdef'
 
+/** Bytes from lowercase or uppercase hex of even length (callers pass digests, never untrusted text). */
+export function fromHex(hex: string): Uint8Array {
+  const out = new Uint8Array(hex.length >> 1)
+  for (let i = 0; i < out.length; i++) out[i] = parseInt(hex.slice(2 * i, 2 * i + 2), 16)
+  return out
+}
+
 /** Lowercase hex. */
 export function toHex(bytes: Uint8Array): string {
   let out = ''
@@ -125,4 +132,25 @@ export function constantTimeEqualAscii(bytes: Uint8Array, text: string): boolean
   let diff = 0
   for (let i = 0; i < bytes.length; i++) diff |= bytes[i]! ^ text.charCodeAt(i)
   return diff === 0
+}
+
+/**
+ * Compares an ASCII string and a byte string with one expected ASCII string in a single pass (the two
+ * halves of a sec_key against the recomputed hash), in time that depends only on the lengths. Returns 0
+ * when both equal it; bit 1 is set when `text` differs, bit 2 when `bytes` differs or is `null`.
+ */
+export function constantTimeDiffs(text: string, bytes: Uint8Array | null, expected: string): number {
+  const length = expected.length
+  if (bytes === null || bytes.length !== length || text.length !== length) {
+    const bytesMatch = bytes !== null && constantTimeEqualAscii(bytes, expected)
+    return (constantTimeEqual(text, expected) ? 0 : 1) | (bytesMatch ? 0 : 2)
+  }
+  let textDiff = 0
+  let bytesDiff = 0
+  for (let i = 0; i < length; i++) {
+    const code = expected.charCodeAt(i)
+    textDiff |= text.charCodeAt(i) ^ code
+    bytesDiff |= bytes[i]! ^ code
+  }
+  return (textDiff === 0 ? 0 : 1) | (bytesDiff === 0 ? 0 : 2)
 }

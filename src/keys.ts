@@ -10,7 +10,7 @@
  */
 import type { RsaPrivateComponents, RsaPublicComponents } from './crypto/backend.js'
 import { ConfigurationError } from './errors.js'
-import { fromBase64, fromBase64Url, fromUtf8, toHex } from './encoding.js'
+import { fromBase64, fromBase64Url, fromUtf8, toBase64Url, toHex } from './encoding.js'
 
 /** A JSON Web Key for an RSA key, as accepted in `apiKey` / `privateKey`. */
 export interface RsaJwk {
@@ -241,12 +241,13 @@ export function parsePublicKey(input: unknown): RsaPublicComponents {
     }
     return checkSize(jwkPublic(parsePublicJwk(input)))
   } catch (cause) {
+    if (looksLikeSignatureApiKey(input)) {
+      throw new ConfigurationError('invalid_api_key', SWAPPED_KEY_HINTS.signatureAsPublicKey, { cause })
+    }
     throw new ConfigurationError(
       'invalid_api_key',
       `apiKey is not a usable RSA public key: ${reasonOf(cause)}`,
-      {
-        cause,
-      },
+      { cause },
     )
   }
 }
@@ -273,6 +274,9 @@ export function parsePrivateKey(input: unknown): RsaPrivateComponents {
     }
     return checkSize(jwkPrivate(parseJwk(input)))
   } catch (cause) {
+    if (looksLikeSignatureApiKey(input)) {
+      throw new ConfigurationError('invalid_private_key', SWAPPED_KEY_HINTS.signatureAsPrivateKey, { cause })
+    }
     throw new ConfigurationError(
       'invalid_private_key',
       `privateKey is not a usable RSA private key: ${reasonOf(cause)}`,
@@ -292,6 +296,107 @@ function jwkPrivate(jwk: RsaJwk): RsaPrivateComponents {
     qi: jwkField(jwk, 'qi'),
   }
 }
+
+/**
+ * The JSON that the RFC 7638 thumbprint of an RSA key hashes: the required members `e`, `kty`, `n` in
+ * lexicographic order, no whitespace, `n` and `e` base64url without leading zero octets (RFC 7518 §6.3.1).
+ */
+export function rsaThumbprintInput(key: RsaPublicComponents): string {
+  return `{"e":"${toBase64Url(key.e)}","kty":"RSA","n":"${toBase64Url(key.n)}"}`
+}
+
+// ---- Swapped keys: the portal shows two keys, and each strategy is sometimes given the other one. ----
+
+/** What kind of RSA key a value is, when it is one; see {@link rsaKeyKind}. */
+export type RsaKeyKind = 'public' | 'private'
+
+/** The kind of key a PEM armour names: `… PRIVATE KEY` is private, any other `… KEY` public. */
+function pemKind(text: string): RsaKeyKind | null {
+  const match = /-----BEGIN ([A-Z0-9 ]*)KEY-----/.exec(text)
+  if (!match) return null
+  return match[1]!.includes('PRIVATE') ? 'private' : 'public'
+}
+
+function jwkKind(value: unknown): RsaKeyKind | null {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return null
+  const jwk = value as Record<string, unknown>
+  if (typeof jwk.kty !== 'string') return null
+  return jwk.d === undefined ? 'public' : 'private'
+}
+
+function derKind(der: Uint8Array): RsaKeyKind | null {
+  const attempts: Array<[RsaKeyKind, (bytes: Uint8Array) => unknown]> = [
+    ['public', spkiPublic],
+    ['public', pkcs1Public],
+    ['private', pkcs8Private],
+    ['private', pkcs1Private],
+  ]
+  for (const [kind, read] of attempts) {
+    try {
+      read(der)
+      return kind
+    } catch {
+      // not this structure; try the next
+    }
+  }
+  return null
+}
+
+/**
+ * Says whether a value given as the signature scheme's API key is in fact a key pair's half: a PEM key
+ * (any label ending in `KEY`), base64 of one, base64 of DER SPKI / PKCS#1 / PKCS#8, or a JWK (object or
+ * JSON text). `null` for everything else, so genuine API keys (UUIDs, long random strings) pass: random
+ * text neither carries a PEM armour nor decodes to a well-formed DER key structure.
+ */
+export function rsaKeyKind(value: unknown): RsaKeyKind | null {
+  if (typeof value !== 'string') return jwkKind(value)
+  if (value.length > MAX_KEY_TEXT) return null
+  const pem = pemKind(value)
+  if (pem) return pem
+  const trimmed = value.trim()
+  if (trimmed.startsWith('{')) {
+    try {
+      return jwkKind(JSON.parse(trimmed))
+    } catch {
+      return null
+    }
+  }
+  const decoded = fromBase64(trimmed.replace(/\s+/g, ''))
+  // The shortest RSA key structure (PKCS#1 public, 1024 bits) is 140 bytes; 64 leaves room for toy keys.
+  if (!decoded || decoded.length < 64) return null
+  if (decoded[0] === 0x2d /* '-' */) return pemKind(fromUtf8(decoded))
+  return decoded[0] === 0x30 ? derKind(decoded) : null
+}
+
+/**
+ * Text short and plain enough to be the signature scheme's API key (a UUID, a hex or base64 token)
+ * rather than any RSA key: every encoding of an RSA-1024 key is longer than 150 characters.
+ */
+export function looksLikeSignatureApiKey(value: unknown): boolean {
+  return typeof value === 'string' && /^[A-Za-z0-9+/=_-]{16,128}$/.test(value.trim())
+}
+
+/** The sentence that names the mistake when a strategy is given the other strategy's key. */
+export const SWAPPED_KEY_HINTS = {
+  /** SignatureAuth was given the RSA public key. */
+  publicAsSignatureKey:
+    "apiKey is an RSA public key: this looks like the 'API Key for Sec Key', which belongs in " +
+    "LegacySecKeyAuth({ partnerId, apiKey }). SignatureAuth needs the portal's signature API key " +
+    '(usually a UUID), used as text',
+  /** SignatureAuth was given an RSA private key. */
+  privateAsSignatureKey:
+    'apiKey is an RSA private key, which belongs in LegacySecKeyAuth({ partnerId, privateKey }) ' +
+    "(server or mock role). SignatureAuth needs the portal's signature API key (usually a UUID), used as text",
+  /** LegacySecKeyAuth was given what looks like the signature API key. */
+  signatureAsPublicKey:
+    'apiKey is too short to be an RSA key: this looks like the signature API key, which belongs in ' +
+    "SignatureAuth({ partnerId, apiKey }). LegacySecKeyAuth needs the 'API Key for Sec Key' " +
+    '(base64 of an RSA public key PEM)',
+  /** LegacySecKeyAuth's private-key role was given what looks like the signature API key. */
+  signatureAsPrivateKey:
+    'privateKey is too short to be an RSA key: this looks like the signature API key, which belongs in ' +
+    'SignatureAuth({ partnerId, apiKey }). The server role needs an RSA private key PEM',
+} as const
 
 function reasonOf(cause: unknown): string {
   // Our own messages describe structure only; a JSON.parse message could quote the input, so it is replaced.

@@ -1,7 +1,14 @@
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
 
-import { constantTimeEqualAscii, fromBase64, toBase64 } from '../src/encoding.js'
+import {
+  constantTimeDiffs,
+  constantTimeEqualAscii,
+  fromBase64,
+  fromHex,
+  toBase64,
+  toHex,
+} from '../src/encoding.js'
 
 describe('fromBase64', () => {
   it('decodes every canonical encoding to the original bytes', () => {
@@ -30,6 +37,45 @@ describe('constantTimeEqualAscii', () => {
     expect(constantTimeEqualAscii(new TextEncoder().encode('abc'), 'abc')).toBe(true)
     expect(constantTimeEqualAscii(new TextEncoder().encode('abd'), 'abc')).toBe(false)
     expect(constantTimeEqualAscii(new TextEncoder().encode('ab'), 'abc')).toBe(false)
+  })
+})
+
+describe('constantTimeDiffs', () => {
+  const bytes = (text: string) => new TextEncoder().encode(text)
+  it('reports which of the two values differs from the expected one', () => {
+    expect(constantTimeDiffs('abc', bytes('abc'), 'abc')).toBe(0)
+    expect(constantTimeDiffs('abd', bytes('abc'), 'abc')).toBe(1)
+    expect(constantTimeDiffs('abc', bytes('abd'), 'abc')).toBe(2)
+    expect(constantTimeDiffs('xbc', bytes('abx'), 'abc')).toBe(3)
+  })
+  it('treats a missing or wrong-length byte value as different, and still compares the text', () => {
+    expect(constantTimeDiffs('abc', null, 'abc')).toBe(2)
+    expect(constantTimeDiffs('abd', null, 'abc')).toBe(3)
+    expect(constantTimeDiffs('abc', bytes('ab'), 'abc')).toBe(2)
+    expect(constantTimeDiffs('ab', bytes('abc'), 'abc')).toBe(1)
+  })
+  it('agrees with plain equality on any inputs (property)', () => {
+    fc.assert(
+      fc.property(fc.string(), fc.string(), fc.string(), (text, other, expected) => {
+        const encoded = bytes(other)
+        const diffs = constantTimeDiffs(text, encoded, expected)
+        expect((diffs & 1) === 0).toBe(text === expected)
+        const sameBytes =
+          encoded.length === expected.length && [...encoded].every((b, i) => b === expected.charCodeAt(i))
+        expect((diffs & 2) === 0).toBe(sameBytes)
+      }),
+      { numRuns: 300 },
+    )
+  })
+})
+
+describe('fromHex', () => {
+  it('inverts toHex', () => {
+    fc.assert(
+      fc.property(fc.uint8Array({ maxLength: 64 }), (data) => {
+        expect(fromHex(toHex(data))).toEqual(new Uint8Array(data))
+      }),
+    )
   })
 })
 

@@ -5,8 +5,25 @@
  * @internal
  * @module
  */
+import * as nodeCrypto from 'node:crypto'
 import { createHash, createHmac, createSecretKey, type KeyObject } from 'node:crypto'
 import type { HashBackend, HmacKey } from './backend.js'
+
+/**
+ * `crypto.hash` (Node ≥ 20.12) digests in one call, about half the cost of a `createHash()` object per
+ * request. Read from the namespace, not imported by name, so a runtime whose node:crypto lacks it (older
+ * Bun or Deno) still links this module and falls back to `createHash`.
+ */
+const oneShot = (nodeCrypto as { hash?: typeof nodeCrypto.hash }).hash
+const sha256Hex: (message: string | Uint8Array) => string =
+  typeof oneShot === 'function'
+    ? (message) => oneShot('sha256', message, 'hex')
+    : (message) => {
+        const hash = createHash('sha256')
+        return (typeof message === 'string' ? hash.update(message, 'utf8') : hash.update(message)).digest(
+          'hex',
+        )
+      }
 
 interface NodeHmacKey extends HmacKey {
   readonly key: KeyObject
@@ -23,10 +40,7 @@ export const hashBackend: HashBackend = {
       .update(message, 'utf8')
       .digest('base64')
   },
-  sha256Hex(message) {
-    const hash = createHash('sha256')
-    return (typeof message === 'string' ? hash.update(message, 'utf8') : hash.update(message)).digest('hex')
-  },
+  sha256Hex,
   decodeBase64(text) {
     // Buffer forgives url-safe characters, whitespace, missing padding and spare bits; encoding the result
     // again and comparing refuses every one of those, as the portable decoder does.

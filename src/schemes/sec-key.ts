@@ -5,10 +5,24 @@
  * @module
  */
 import { backend as defaultBackend } from '#crypto'
-import type { CryptoBackend, RsaPrivateKey, RsaPublicComponents, RsaPublicKey } from '../crypto/backend.js'
+import type {
+  CryptoBackend,
+  HashBackend,
+  RsaPrivateKey,
+  RsaPublicComponents,
+  RsaPublicKey,
+} from '../crypto/backend.js'
 import { ConfigurationError } from '../errors.js'
-import { constantTimeEqual, constantTimeEqualAscii, toBase64, toBase64Url, utf8 } from '../encoding.js'
-import { parsePrivateKey, parsePublicKey, type RsaJwk } from '../keys.js'
+import {
+  constantTimeDiffs,
+  constantTimeEqual,
+  constantTimeEqualAscii,
+  fromHex,
+  toBase64,
+  toBase64Url,
+  utf8,
+} from '../encoding.js'
+import { parsePrivateKey, parsePublicKey, rsaThumbprintInput, type RsaJwk } from '../keys.js'
 import { readInstant } from '../timestamps.js'
 import type {
   AuthStrategy,
@@ -29,16 +43,21 @@ import {
   VERIFY_NOW,
 } from './common.js'
 
-/** Options of {@link LegacySecKeyAuth}: give `apiKey` (partner role) or `privateKey` (Smile server or mock role). */
+/**
+ * Options of {@link LegacySecKeyAuth}: give `apiKey` (partner role) or `privateKey` (Smile server or mock
+ * role). Either takes one key or, during a key rotation, a list: the first signs, every one verifies, and
+ * `keyId` in the result says which matched.
+ */
 export type LegacySecKeyAuthOptions =
   | {
       /** The partner id, digits only (`"085"` is hashed as `85`). */
       partnerId: string
       /**
        * The portal's "API Key for Sec Key": an RSA public key as base64 of an SPKI or PKCS#1 PEM, base64 of
-       * DER SPKI, raw PEM, or a JWK. Spaces and line breaks anywhere are ignored.
+       * DER SPKI, raw PEM, or a JWK. Spaces and line breaks anywhere are ignored. A list (`[newKey, oldKey]`)
+       * during a rotation: the first signs, every one verifies.
        */
-      apiKey: string | RsaJwk
+      apiKey: string | RsaJwk | ReadonlyArray<string | RsaJwk>
       /** Not used in the partner role. */
       privateKey?: undefined
       /** @internal Overrides the crypto implementation (tests and benchmarks). */
@@ -47,30 +66,48 @@ export type LegacySecKeyAuthOptions =
   | {
       /** The partner id, digits only. */
       partnerId: string
-      /** An RSA private key: PKCS#1 or PKCS#8 PEM (or base64 of one), or a JWK. For servers and test mocks. */
-      privateKey: string | RsaJwk
+      /**
+       * An RSA private key: PKCS#1 or PKCS#8 PEM (or base64 of one), or a JWK. For servers and test mocks.
+       * A list during a rotation: the first signs, every one verifies.
+       */
+      privateKey: string | RsaJwk | ReadonlyArray<string | RsaJwk>
       /** Not used in the server role. */
       apiKey?: undefined
       /** @internal Overrides the crypto implementation (tests and benchmarks). */
       backend?: CryptoBackend
     }
 
+/** One configured key, imported once, with its public id. */
+interface PreparedKey<K> {
+  /** Modulus length in bytes: an RSA half of any other length was not made with this key. */
+  readonly size: number
+  key: K | Promise<K>
+  /** RFC 7638 thumbprint of the public key. */
+  id: string | Promise<string>
+}
+
 const WHITESPACE = /[\r\n\t ]/g
 const HAS_WHITESPACE = /[\r\n\t ]/
 
-/** The RSA half may carry MIME line breaks (Ruby SDKs); removed only when present. */
-function withoutLineBreaks(text: string): string {
-  return HAS_WHITESPACE.test(text) ? text.replace(WHITESPACE, '') : text
-}
+/** 1 at the char codes of `0`–`9` and `a`–`f`. */
+const LOWER_HEX = new Uint8Array(128)
+for (const c of '0123456789abcdef') LOWER_HEX[c.charCodeAt(0)] = 1
 
-/** The hash half: exactly 64 lowercase hex digits (a loop, not a regex: this runs on every request). */
+/**
+ * The hash half: exactly 64 lowercase hex digits. A branch-free table loop, not a regex or range tests:
+ * the digits and letters of a hash come in random order, which defeats branch prediction, and this runs
+ * on every request.
+ */
 function isLowerHex64(text: string): boolean {
   if (text.length !== 64) return false
+  let valid = 1
+  let high = 0
   for (let i = 0; i < 64; i++) {
     const code = text.charCodeAt(i)
-    if (!((code >= 48 && code <= 57) || (code >= 97 && code <= 102))) return false
+    valid &= LOWER_HEX[code & 0x7f]!
+    high |= code
   }
-  return true
+  return valid === 1 && high < 0x80
 }
 const HASH_LENGTH = 64
 
@@ -104,12 +141,14 @@ export class LegacySecKeyAuth implements AuthStrategy<SecKeyCredentials> {
   readonly role: 'partner' | 'server'
   readonly #hashPrefix: string
   readonly #backend: CryptoBackend
-  #publicKey: RsaPublicKey | Promise<RsaPublicKey> | undefined
-  #privateKey: RsaPrivateKey | Promise<RsaPrivateKey> | undefined
-  #keyId: string | Promise<string>
-  readonly #size: number
+  /** Public keys (partner role) or private keys (server role); the first signs. */
+  readonly #keys: Array<PreparedKey<RsaPublicKey>> | Array<PreparedKey<RsaPrivateKey>>
 
-  /** @throws {@link ConfigurationError} for a non-digit partner id or a key that cannot be used. */
+  /**
+   * @throws {@link ConfigurationError} `invalid_partner_id` for a non-digit partner id; `missing_key` for no
+   * key or an empty list; `invalid_api_key` / `invalid_private_key` for a key that cannot be used (naming
+   * the likely swap when it looks like the signature API key); `invalid_options` for both keys at once.
+   */
   constructor(options: LegacySecKeyAuthOptions) {
     if (typeof options !== 'object' || options === null) {
       throw new ConfigurationError(
@@ -128,32 +167,56 @@ export class LegacySecKeyAuth implements AuthStrategy<SecKeyCredentials> {
         'give exactly one of apiKey (partner role, public key) or privateKey (server role)',
       )
     }
-    let components: RsaPublicComponents
-    try {
-      if (hasPrivateKey) {
-        const key = parsePrivateKey(options.privateKey)
-        components = key
-        this.#privateKey = settle(this.#backend.importRsaPrivateKey(key), (k) => (this.#privateKey = k))
-      } else {
-        components = parsePublicKey(options.apiKey)
-        this.#publicKey = settle(this.#backend.importRsaPublicKey(components), (k) => (this.#publicKey = k))
-      }
-    } catch (cause) {
-      if (cause instanceof ConfigurationError) throw cause
+    this.role = hasPrivateKey ? 'server' : 'partner'
+    const option = hasPrivateKey ? 'privateKey' : 'apiKey'
+    const given: unknown = hasPrivateKey ? options.privateKey : options.apiKey
+    const list: readonly unknown[] = Array.isArray(given) ? given : [given]
+    if (list.length === 0 || list.some((key) => key === undefined || key === null || key === '')) {
       throw new ConfigurationError(
-        hasPrivateKey ? 'invalid_private_key' : 'invalid_api_key',
-        'the RSA key was rejected by the crypto implementation',
-        { cause },
+        'missing_key',
+        `${option} must be a key or a non-empty list of keys (the first signs, every one verifies)`,
       )
     }
-    this.role = hasPrivateKey ? 'server' : 'partner'
-    this.#size = components.n.length
-    this.#keyId = settle(thumbprint(components), (id) => (this.#keyId = id))
+    this.#keys = list.map((key, index) => {
+      try {
+        return hasPrivateKey ? this.#preparePrivate(key) : this.#preparePublic(key)
+      } catch (cause) {
+        const error =
+          cause instanceof ConfigurationError
+            ? cause
+            : new ConfigurationError(
+                hasPrivateKey ? 'invalid_private_key' : 'invalid_api_key',
+                'the RSA key was rejected by the crypto implementation',
+                { cause },
+              )
+        if (list.length === 1) throw error
+        throw new ConfigurationError(error.code, `${option}[${index}]: ${error.message}`, {
+          cause: error.cause,
+        })
+      }
+    }) as Array<PreparedKey<RsaPublicKey>> | Array<PreparedKey<RsaPrivateKey>>
+  }
+
+  #preparePublic(input: unknown): PreparedKey<RsaPublicKey> {
+    const components = parsePublicKey(input)
+    const prepared = { size: components.n.length } as PreparedKey<RsaPublicKey>
+    prepared.key = settle(this.#backend.importRsaPublicKey(components), (k) => (prepared.key = k))
+    prepared.id = settle(thumbprint(this.#backend, components), (id) => (prepared.id = id))
+    return prepared
+  }
+
+  #preparePrivate(input: unknown): PreparedKey<RsaPrivateKey> {
+    const components = parsePrivateKey(input)
+    const prepared = { size: components.n.length } as PreparedKey<RsaPrivateKey>
+    prepared.key = settle(this.#backend.importRsaPrivateKey(components), (k) => (prepared.key = k))
+    prepared.id = settle(thumbprint(this.#backend, components), (id) => (prepared.id = id))
+    return prepared
   }
 
   /**
    * Partner role: a type-2 encrypted sec_key for Smile. Server role: a deterministic type-1 sec_key as
-   * Smile sends to partners. The timestamp defaults to `Date.now()` (milliseconds, a number).
+   * Smile sends to partners. Made with the first key. The timestamp defaults to `Date.now()`
+   * (milliseconds, a number).
    */
   async sign(options?: SignOptions): Promise<SecKeyCredentials> {
     const timestamp = signTimestamp(
@@ -161,17 +224,19 @@ export class LegacySecKeyAuth implements AuthStrategy<SecKeyCredentials> {
       () => Date.now(),
       (date) => date.getTime(),
     )
-    const hash = await this.#hash(timestamp)
+    const hash = await this.#backend.sha256Hex(this.#hashPrefix + String(timestamp))
+    const first = this.#keys[0]!
     const block =
       this.role === 'server'
-        ? await this.#backend.rsaPrivateEncrypt(await this.#privateKey!, utf8(hash))
-        : await this.#backend.rsaPublicEncrypt(await this.#publicKey!, utf8(hash))
+        ? await this.#backend.rsaPrivateEncrypt((await first.key) as RsaPrivateKey, utf8(hash))
+        : await this.#backend.rsaPublicEncrypt((await first.key) as RsaPublicKey, utf8(hash))
     return { sec_key: `${toBase64(block)}|${hash}`, timestamp }
   }
 
   /**
    * Verifies `{ sec_key, timestamp }`: Smile → partner values in the partner role, partner → Smile values in
-   * the server role. Checks freshness only when `options.freshness` is given. Never throws.
+   * the server role, with every configured key. Checks freshness only when `options.freshness` is given.
+   * Never throws.
    */
   async verify(credentials: unknown, options?: VerifyOptions): Promise<VerificationResult> {
     return this[VERIFY_NOW](credentials, options)
@@ -201,13 +266,12 @@ export class LegacySecKeyAuth implements AuthStrategy<SecKeyCredentials> {
     if (!ts.ok) return ts.failure
     const timestamp = ts.value
 
+    // '<base64>|<64 lowercase hex>'. A second '|' fails either the hex check (in the hash half) or the
+    // base64 decoder (in the RSA half), so one search is enough.
     const bar = secKey.indexOf('|')
     const hashHalf = secKey.slice(bar + 1)
-    const rsaHalf =
-      bar > 0 && secKey.indexOf('|', bar + 1) === -1
-        ? this.#backend.decodeBase64(withoutLineBreaks(secKey.slice(0, bar)))
-        : null
-    if (rsaHalf === null || rsaHalf.length === 0 || !isLowerHex64(hashHalf)) {
+    const rsaHalf = bar > 0 && isLowerHex64(hashHalf) ? this.#decodeRsaHalf(secKey.slice(0, bar)) : null
+    if (rsaHalf === null || rsaHalf.length === 0) {
       return failure(
         'sec_key',
         'malformed_credentials',
@@ -216,53 +280,144 @@ export class LegacySecKeyAuth implements AuthStrategy<SecKeyCredentials> {
       )
     }
     const expected = this.#backend.sha256Hex(this.#hashPrefix + String(timestamp))
-    const decrypted = rsaHalf.length === this.#size ? this.#decrypt(rsaHalf) : null
-    const keyId = this.#keyId
-    if (expected instanceof Promise || decrypted instanceof Promise || keyId instanceof Promise) {
-      return Promise.all([expected, decrypted, keyId]).then(([e, d, k]) =>
-        this.#conclude(e, d, k, hashHalf, timestamp, options),
-      )
+    if (expected instanceof Promise) {
+      return expected.then((e) => this.#check(e, rsaHalf, hashHalf, timestamp, options))
     }
-    return this.#conclude(expected, decrypted, keyId, hashHalf, timestamp, options)
+    return this.#check(expected, rsaHalf, hashHalf, timestamp, options)
   }
 
-  #decrypt(block: Uint8Array): Uint8Array | null | Promise<Uint8Array | null> {
-    if (this.role === 'server') {
-      const key = this.#privateKey!
-      return key instanceof Promise
-        ? key.then((k) => this.#backend.rsaPrivateDecrypt(k, block, HASH_LENGTH))
-        : this.#backend.rsaPrivateDecrypt(key, block, HASH_LENGTH)
-    }
-    const key = this.#publicKey!
-    return key instanceof Promise
-      ? key.then((k) => this.#backend.rsaPublicDecrypt(k, block))
-      : this.#backend.rsaPublicDecrypt(key, block)
+  /**
+   * Canonical base64, or the same with MIME line breaks (Ruby SDKs). The decoders refuse whitespace, so
+   * the usual unwrapped value is decoded at once and only a refused one is searched for line breaks.
+   */
+  #decodeRsaHalf(text: string): Uint8Array | null {
+    return (
+      this.#backend.decodeBase64(text) ??
+      (HAS_WHITESPACE.test(text) ? this.#backend.decodeBase64(text.replace(WHITESPACE, '')) : null)
+    )
   }
 
-  #conclude(
+  /**
+   * Finds the key whose decryption of `block` is the expected hash, then concludes. The first key tried
+   * compares both halves in one pass; the hash half is compared whatever the RSA half gave, so no early
+   * exit tells which half was wrong.
+   */
+  #check(
     expected: string,
-    decrypted: Uint8Array | null,
-    keyId: string,
+    block: Uint8Array,
     hashHalf: string,
     timestamp: string | number,
     options: VerifyOptions | undefined,
-  ): VerificationResult {
-    // Both comparisons always run: no early exit tells which half was wrong.
-    const hashMatches = constantTimeEqual(hashHalf, expected)
-    const blockMatches = decrypted !== null && constantTimeEqualAscii(decrypted, expected)
-    if (!(hashMatches && blockMatches)) {
-      return failure('sec_key', 'invalid_sec_key', 'sec_key does not match', this.partnerId)
+  ): VerificationResult | Promise<VerificationResult> {
+    const keys = this.#keys
+    let hashMatches: boolean | null = null
+    for (let i = 0; i < keys.length; i++) {
+      const prepared = keys[i]!
+      if (prepared.size !== block.length) continue
+      const decrypted = this.#decrypt(prepared, block)
+      if (decrypted instanceof Promise) {
+        return this.#checkAsync(expected, block, hashHalf, timestamp, options, i, decrypted)
+      }
+      let blockMatches: boolean
+      if (hashMatches === null) {
+        const diffs = constantTimeDiffs(hashHalf, decrypted, expected)
+        hashMatches = (diffs & 1) === 0
+        blockMatches = (diffs & 2) === 0
+      } else {
+        blockMatches = decrypted !== null && constantTimeEqualAscii(decrypted, expected)
+      }
+      if (blockMatches) return this.#conclude(prepared, hashMatches, block, timestamp, options)
     }
-    return success('sec_key', this.partnerId, timestamp, readInstant(timestamp), keyId, [], options)
+    return this.#conclude(
+      null,
+      hashMatches ?? constantTimeEqual(hashHalf, expected),
+      block,
+      timestamp,
+      options,
+    )
   }
 
-  async #hash(timestamp: string | number): Promise<string> {
-    return this.#backend.sha256Hex(this.#hashPrefix + String(timestamp))
+  /** {@link #check} from key `from` on, whose decryption `pending` is under way. */
+  async #checkAsync(
+    expected: string,
+    block: Uint8Array,
+    hashHalf: string,
+    timestamp: string | number,
+    options: VerifyOptions | undefined,
+    from: number,
+    pending: Promise<Uint8Array | null>,
+  ): Promise<VerificationResult> {
+    const hashMatches = constantTimeEqual(hashHalf, expected)
+    const keys = this.#keys
+    for (let i = from; i < keys.length; i++) {
+      const prepared = keys[i]!
+      if (prepared.size !== block.length) continue
+      const decrypted = i === from ? await pending : await this.#decrypt(prepared, block)
+      if (decrypted !== null && constantTimeEqualAscii(decrypted, expected)) {
+        return this.#conclude(prepared, hashMatches, block, timestamp, options)
+      }
+    }
+    return this.#conclude(null, hashMatches, block, timestamp, options)
+  }
+
+  #decrypt(
+    prepared: PreparedKey<RsaPublicKey> | PreparedKey<RsaPrivateKey>,
+    block: Uint8Array,
+  ): Uint8Array | null | Promise<Uint8Array | null> {
+    const key = prepared.key
+    if (this.role === 'server') {
+      return key instanceof Promise
+        ? key.then((k) => this.#backend.rsaPrivateDecrypt(k as RsaPrivateKey, block, HASH_LENGTH))
+        : this.#backend.rsaPrivateDecrypt(key as RsaPrivateKey, block, HASH_LENGTH)
+    }
+    return key instanceof Promise
+      ? key.then((k) => this.#backend.rsaPublicDecrypt(k as RsaPublicKey, block))
+      : this.#backend.rsaPublicDecrypt(key as RsaPublicKey, block)
+  }
+
+  /** `matched` is the key whose decryption equals the expected hash, or `null` when none does. */
+  #conclude(
+    matched: PreparedKey<unknown> | null,
+    hashMatches: boolean,
+    block: Uint8Array,
+    timestamp: string | number,
+    options: VerifyOptions | undefined,
+  ): VerificationResult | Promise<VerificationResult> {
+    if (!(hashMatches && matched !== null)) {
+      return failure('sec_key', 'invalid_sec_key', this.#mismatch(hashMatches, block), this.partnerId)
+    }
+    const keyId = matched.id
+    return keyId instanceof Promise
+      ? keyId.then((id) => this.#succeed(id, timestamp, options))
+      : this.#succeed(keyId, timestamp, options)
+  }
+
+  /**
+   * Why a sec_key did not match. A right hash half (anyone can compute it) with an RSA half of the key's size
+   * that no key opens is what a value made in the other direction looks like, such as checking one's own
+   * `sign()` output: say so, since sec_key is asymmetric. The message holds no part of the value.
+   */
+  #mismatch(hashMatches: boolean, block: Uint8Array): string {
+    if (!hashMatches || !this.#keys.some((key) => key.size === block.length)) return 'sec_key does not match'
+    return this.role === 'partner'
+      ? 'sec_key does not match: its hash half is right, but its RSA half does not open with the public key. ' +
+          "A partner-made sec_key (as sign() makes with the 'API Key for Sec Key') is public-key encrypted, and " +
+          'only the private key can check it; otherwise it was made with another key'
+      : 'sec_key does not match: its hash half is right, but its RSA half does not open with the private key. ' +
+          'A Smile-made sec_key (as sign() makes in the server role) is checked with the public key, in the ' +
+          'partner role; otherwise it was made with another key'
+  }
+
+  #succeed(keyId: string, timestamp: string | number, options: VerifyOptions | undefined) {
+    return success('sec_key', this.partnerId, timestamp, readInstant(timestamp), keyId, [], options)
   }
 }
 
-/** RFC 7638 thumbprint of the public key, through jose (loaded only where RSA keys are used). */
-async function thumbprint(key: RsaPublicComponents): Promise<string> {
-  const { calculateJwkThumbprint } = await import('jose')
-  return calculateJwkThumbprint({ kty: 'RSA', n: toBase64Url(key.n), e: toBase64Url(key.e) }, 'sha256')
+/**
+ * RFC 7638 thumbprint of a public key (SHA-256, base64url): the same value jose's
+ * `calculateJwkThumbprint` gives, computed here so that no JOSE library is loaded to name a key.
+ */
+function thumbprint(backend: HashBackend, key: RsaPublicComponents): string | Promise<string> {
+  const hex = backend.sha256Hex(rsaThumbprintInput(key))
+  return typeof hex === 'string' ? toBase64Url(fromHex(hex)) : hex.then((h) => toBase64Url(fromHex(h)))
 }

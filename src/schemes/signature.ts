@@ -7,6 +7,7 @@ import { hashBackend as defaultBackend } from '#crypto-hash'
 import type { HashBackend, HmacKey } from '../crypto/backend.js'
 import { ConfigurationError } from '../errors.js'
 import { constantTimeEqual } from '../encoding.js'
+import { rsaKeyKind, SWAPPED_KEY_HINTS } from '../keys.js'
 import { readInstant } from '../timestamps.js'
 import type {
   AuthStrategy,
@@ -95,13 +96,30 @@ export class SignatureAuth implements AuthStrategy<SignatureCredentials> {
   readonly #backend: HashBackend
   readonly #keys: PreparedKey[]
 
-  /** @throws {@link ConfigurationError} for an empty or non-string partner id or API key. */
+  /**
+   * @throws {@link ConfigurationError} `invalid_partner_id` or `missing_key` for an empty or non-string
+   * partner id or API key; `invalid_api_key` for an RSA key (PEM, base64 of PEM or DER, JWK), which is
+   * the legacy scheme's key.
+   */
   constructor(options: SignatureAuthOptions) {
     if (typeof options !== 'object' || options === null) {
       throw new ConfigurationError('invalid_options', 'SignatureAuth needs { partnerId, apiKey }')
     }
     this.partnerId = checkPartnerId(options.partnerId)
     const apiKeys: readonly unknown[] = Array.isArray(options.apiKey) ? options.apiKey : [options.apiKey]
+    // The portal shows this key next to the RSA "API Key for Sec Key"; an RSA key here would make every
+    // callback fail as invalid_signature, so it is caught now, by shape, naming the likely swap.
+    for (const key of apiKeys) {
+      const kind = rsaKeyKind(key)
+      if (kind !== null) {
+        throw new ConfigurationError(
+          'invalid_api_key',
+          kind === 'private'
+            ? SWAPPED_KEY_HINTS.privateAsSignatureKey
+            : SWAPPED_KEY_HINTS.publicAsSignatureKey,
+        )
+      }
+    }
     if (apiKeys.length === 0 || apiKeys.some((key) => typeof key !== 'string' || key.length === 0)) {
       throw new ConfigurationError(
         'missing_key',

@@ -380,6 +380,10 @@ describe(`LegacySecKeyAuth strictness (${backendName} backend)`, () => {
     ['a non-hex hash half', `${rsa}|${hash.slice(1)}g`],
     ['a hash half with a trailing newline', `${rsa}|${hash}\n`],
     ['a hash half with a leading space', `${rsa}| ${hash.slice(1)}`],
+    // U+0130 and U+00B0 share their low 7 bits with '0': the table lookup must not alias them.
+    ['a hash half with a non-ASCII character (U+0130)', `${rsa}|${hash.slice(1)}\u0130`],
+    ['a hash half with a non-ASCII character (U+00B0)', `${rsa}|\u00b0${hash.slice(1)}`],
+    ['a hash half with a NUL', `${rsa}|${hash.slice(1)}\u0000`],
     ['a url-safe RSA half', `${rsa.replace(/\+/g, '-').replace(/\//g, '_')}|${hash}`],
     ['an unpadded RSA half', `${rsa.replace(/=+$/, '')}|${hash}`],
     ['an RSA half with a stray character', `${rsa.slice(0, 10)}*${rsa.slice(10)}|${hash}`],
@@ -593,7 +597,7 @@ describe('LegacySecKeyAuth configuration errors', () => {
     ['a JWK with a non-base64url n', { ...PUBLIC_JWK, n: `${PUBLIC_JWK.n}!` }],
     ['broken JSON', '{"kty":"RSA","n":'],
     ['a number', 42],
-    ['an array', [PUBLIC_SPKI_PEM]],
+    ['a key list with an entry that is no key', [PUBLIC_SPKI_PEM, 'not a key at all']],
     ['a 100 KB string', 'A'.repeat(100_000)],
   ]
 
