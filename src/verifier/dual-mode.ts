@@ -90,7 +90,13 @@ export interface DualModeVerifierOptions {
    * upgraded partner's legacy client back in while the store is down. `replayFailure` does not govern this.
    */
   upgradeFailure?: 'reject' | 'accept'
-  /** Audit sinks: each verification emits one {@link AuditEvent}. */
+  /**
+   * Audit sinks: each verification emits one {@link AuditEvent}. Its `authenticated` says whether the
+   * credential verified and was current, whatever the outcome: a sec_key refused by policy, a brownout or
+   * a sticky upgrade is still checked (the refused client may be real), while a stale credential (outside
+   * the freshness window) or a replay with another body is not authenticated, since anyone holding an old
+   * capture can send one. `instance` names this receiver (see {@link DualModeVerifierOptions.instance}).
+   */
   audit?: AuditSink | AuditSink[]
   /** Called when an audit sink throws or rejects; may be async. Verification is never affected, nor by this handler failing. */
   onAuditError?: (error: unknown, event: AuditEvent) => unknown
