@@ -840,10 +840,10 @@ export class DualModeVerifier {
       keyId: result.ok ? result.keyId : null,
       transport: decision.transport,
       warnings: result.ok ? result.warnings : (decision.auditWarnings ?? []),
-      route: auditText(context?.route),
-      sourceIp: auditText(context?.sourceIp),
-      source_sdk: auditText(body?.source_sdk),
-      source_sdk_version: auditText(body?.source_sdk_version),
+      route: auditField(context, 'route'),
+      sourceIp: auditField(context, 'sourceIp'),
+      source_sdk: auditField(body, 'source_sdk'),
+      source_sdk_version: auditField(body, 'source_sdk_version'),
       // True only when the credential verified and was current, whatever the outcome: a refused genuine
       // client breaks at switch-off, while stale or replayed credentials prove no live client.
       authenticated: decision.authenticated === true,
@@ -971,6 +971,15 @@ function partnerText(value: unknown): string | null {
 
 function auditText(value: unknown): string | null {
   return typeof value === 'string' ? value.slice(0, MAX_AUDIT_TEXT) : null
+}
+
+/** Reads one text field for the audit event; a throwing getter or Proxy trap reads as absent. */
+function auditField(source: object | null | undefined, key: string): string | null {
+  try {
+    return auditText((source as Record<string, unknown> | null | undefined)?.[key])
+  } catch {
+    return null
+  }
 }
 
 type BodyRead = { body: Record<string, unknown> | undefined } | { failure: VerificationFailure }
