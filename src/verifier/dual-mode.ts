@@ -601,10 +601,19 @@ export class DualModeVerifier {
     }
     return verified instanceof Promise
       ? verified.then(
-          (settled) => decide(this.#stale(state, settled) === null),
+          (settled) => decide(this.#current(state, settled)),
           () => decide(false),
         )
-      : decide(this.#stale(state, verified) === null)
+      : decide(this.#current(state, verified))
+  }
+
+  /** Genuine and current; a strategy answering something that is not a result counts as not genuine. */
+  #current(state: Pending, verified: VerificationResult): boolean {
+    try {
+      return this.#stale(state, verified) === null
+    } catch {
+      return false
+    }
   }
 
   /**
