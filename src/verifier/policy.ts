@@ -47,7 +47,12 @@ export interface MigrationPolicy {
    * event), so that clients still on legacy surface before the sunset. `start` is inclusive, `end`
    * exclusive. A partner's own `brownouts` replace the verifier's (`[]` exempts that partner).
    */
-  brownouts?: ReadonlyArray<{ start: Date | string; end: Date | string }>
+  brownouts?: ReadonlyArray<{
+    /** First instant of the window (inclusive): a Date or a date string. */
+    start: Date | string
+    /** Instant the window ends (exclusive): a Date or a date string, after `start`. */
+    end: Date | string
+  }>
 }
 
 /** A policy with defaults applied and the sunset parsed. */

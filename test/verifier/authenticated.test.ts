@@ -199,8 +199,10 @@ describe('audit authenticated: sec_key refused by policy still runs the crypto c
         throw new Error('strategy bug')
       },
       () => Promise.reject(new Error('strategy bug')),
+      () => Promise.resolve(undefined),
+      () => undefined,
     ]) {
-      const broken = { ...asyncStrategy, verify } as AuthStrategy<SecKeyCredentials>
+      const broken = { ...asyncStrategy, verify } as unknown as AuthStrategy<SecKeyCredentials>
       const { result, event } = await audited(
         { secKey: broken, policy: { legacy: 'reject' } },
         await secKeyBody(),
