@@ -295,37 +295,40 @@ export function readPartnerClaim(
     const header = readHeader(headers, 'SmileID-Partner-ID')
     if (header === null) return claimFailure('malformed_credentials', DUPLICATE_HEADER, null, null)
     const fields = asBody(body)
-    const bodyValues: Array<[PartnerIdSource, unknown]> = [
-      ['partner_id', fields?.partner_id],
-      ['smile_client_id', fields?.smile_client_id],
-    ]
-    const headerValue: [PartnerIdSource, unknown] = ['header', header]
-    const candidates = transport === 'headers' ? [headerValue, ...bodyValues] : [...bodyValues, headerValue]
-
-    let chosen: PartnerClaim | undefined
-    for (const [source, value] of candidates) {
-      if (!present(value)) continue
-      const text = partnerIdText(value)
-      if (text === null) {
-        return claimFailure('malformed_credentials', 'partner id must be a string or a number', null, null)
-      }
-      if (chosen === undefined) {
-        chosen = { ok: true, partnerId: text, source, isNumber: typeof value === 'number' }
-      } else if (!samePartner(chosen.partnerId!, text)) {
-        // A handler keying on one field while the verifier attributed another would cross tenants.
-        return claimFailure(
-          'malformed_credentials',
-          'the request names more than one partner (SmileID-Partner-ID, partner_id and smile_client_id disagree)',
-          null,
-          null,
-        )
-      }
-    }
-    return chosen ?? { ok: true, partnerId: null, source: null, isNumber: false }
+    // Unrolled over the three places, in the transport's order, without allocating: this runs on every
+    // request.
+    let state: PartnerState = transport === 'headers' ? offer(undefined, 'header', header) : undefined
+    state = offer(state, 'partner_id', fields?.partner_id)
+    state = offer(state, 'smile_client_id', fields?.smile_client_id)
+    if (transport !== 'headers') state = offer(state, 'header', header)
+    return state ?? NO_PARTNER
   } catch {
     return claimFailure('malformed_credentials', UNREADABLE, null, null)
   }
 }
+
+/** The partner claims read so far: none yet, one partner, or the failure that sticks. */
+type PartnerState = PartnerClaim | ClaimFailure | undefined
+
+/** Adds one place's partner id claim to what was read so far. */
+function offer(state: PartnerState, source: PartnerIdSource, value: unknown): PartnerState {
+  if (state?.ok === false || !present(value)) return state
+  const text = partnerIdText(value)
+  if (text === null) {
+    return claimFailure('malformed_credentials', 'partner id must be a string or a number', null, null)
+  }
+  if (state === undefined) return { ok: true, partnerId: text, source, isNumber: typeof value === 'number' }
+  if (samePartner(state.partnerId!, text)) return state
+  // A handler keying on one field while the verifier attributed another would cross tenants.
+  return claimFailure(
+    'malformed_credentials',
+    'the request names more than one partner (SmileID-Partner-ID, partner_id and smile_client_id disagree)',
+    null,
+    null,
+  )
+}
+
+const NO_PARTNER: PartnerClaim = Object.freeze({ ok: true, partnerId: null, source: null, isNumber: false })
 
 /**
  * Checks a claimed timestamp value without altering it: a non-empty string of at most 64 characters,
