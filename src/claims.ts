@@ -69,8 +69,8 @@ export interface PartnerClaim {
 export type ClaimedCredentials =
   { signature: unknown; timestamp: unknown } | { sec_key: unknown; timestamp: unknown }
 
-/** What a request claims to carry: a credential, for a partner, in one scheme. */
-export interface Claim {
+/** The credential a request claims to carry, in one scheme, without the partner it names. */
+export interface CredentialClaim {
   /** `true`: there is a credential to verify. */
   ok: true
   /** The scheme the credential claims. */
@@ -83,17 +83,24 @@ export interface Claim {
   credential: unknown
   /** The timestamp as received: the `SmileID-Timestamp` header for headers, the body's `timestamp` otherwise. */
   timestamp: unknown
+  /** A sec_key was present together with a signature: the signature alone decides. */
+  both: boolean
+  /** The sec_key was found in a field named `signature` (legacy job_status responses). */
+  secKeyInSignatureField: boolean
+}
+
+/** What a request claims to carry: a credential, in one scheme, for the partner it names. */
+export interface Claim extends CredentialClaim {
   /** The partner the request names, as text, or `null` when it names none. */
   partnerId: string | null
   /** Where `partnerId` was read from, or `null`. */
   partnerIdSource: PartnerIdSource | null
   /** The partner id came as a JSON number. */
   partnerIdIsNumber: boolean
-  /** A sec_key was present together with a signature: the signature alone decides. */
-  both: boolean
-  /** The sec_key was found in a field named `signature` (legacy job_status responses). */
-  secKeyInSignatureField: boolean
 }
+
+/** The outcome of {@link readCredentialClaim}: branch on `ok`. */
+export type CredentialClaimResult = CredentialClaim | ClaimFailure
 
 /** The outcome of {@link readClaim}: branch on `ok`. */
 export type ClaimResult = Claim | ClaimFailure
@@ -135,6 +142,7 @@ const DIGIT_ID = /^\d{1,15}$/
 const LEADING_ZEROS = /^0+(?=\d)/
 
 const DUPLICATE_HEADER = 'a SmileID header appears more than once'
+const UNREADABLE = 'the request could not be read'
 
 /**
  * Reads one header case-insensitively from a plain object, Node headers or Fetch `Headers`.
@@ -287,37 +295,40 @@ export function readPartnerClaim(
     const header = readHeader(headers, 'SmileID-Partner-ID')
     if (header === null) return claimFailure('malformed_credentials', DUPLICATE_HEADER, null, null)
     const fields = asBody(body)
-    const bodyValues: Array<[PartnerIdSource, unknown]> = [
-      ['partner_id', fields?.partner_id],
-      ['smile_client_id', fields?.smile_client_id],
-    ]
-    const headerValue: [PartnerIdSource, unknown] = ['header', header]
-    const candidates = transport === 'headers' ? [headerValue, ...bodyValues] : [...bodyValues, headerValue]
-
-    let chosen: PartnerClaim | undefined
-    for (const [source, value] of candidates) {
-      if (!present(value)) continue
-      const text = partnerIdText(value)
-      if (text === null) {
-        return claimFailure('malformed_credentials', 'partner id must be a string or a number', null, null)
-      }
-      if (chosen === undefined) {
-        chosen = { ok: true, partnerId: text, source, isNumber: typeof value === 'number' }
-      } else if (!samePartner(chosen.partnerId!, text)) {
-        // A handler keying on one field while the verifier attributed another would cross tenants.
-        return claimFailure(
-          'malformed_credentials',
-          'the request names more than one partner (SmileID-Partner-ID, partner_id and smile_client_id disagree)',
-          null,
-          null,
-        )
-      }
-    }
-    return chosen ?? { ok: true, partnerId: null, source: null, isNumber: false }
+    // Unrolled over the three places, in the transport's order, without allocating: this runs on every
+    // request.
+    let state: PartnerState = transport === 'headers' ? offer(undefined, 'header', header) : undefined
+    state = offer(state, 'partner_id', fields?.partner_id)
+    state = offer(state, 'smile_client_id', fields?.smile_client_id)
+    if (transport !== 'headers') state = offer(state, 'header', header)
+    return state ?? NO_PARTNER
   } catch {
-    return claimFailure('malformed_credentials', 'the request could not be read', null, null)
+    return claimFailure('malformed_credentials', UNREADABLE, null, null)
   }
 }
+
+/** The partner claims read so far: none yet, one partner, or the failure that sticks. */
+type PartnerState = PartnerClaim | ClaimFailure | undefined
+
+/** Adds one place's partner id claim to what was read so far. */
+function offer(state: PartnerState, source: PartnerIdSource, value: unknown): PartnerState {
+  if (state?.ok === false || !present(value)) return state
+  const text = partnerIdText(value)
+  if (text === null) {
+    return claimFailure('malformed_credentials', 'partner id must be a string or a number', null, null)
+  }
+  if (state === undefined) return { ok: true, partnerId: text, source, isNumber: typeof value === 'number' }
+  if (samePartner(state.partnerId!, text)) return state
+  // A handler keying on one field while the verifier attributed another would cross tenants.
+  return claimFailure(
+    'malformed_credentials',
+    'the request names more than one partner (SmileID-Partner-ID, partner_id and smile_client_id disagree)',
+    null,
+    null,
+  )
+}
+
+const NO_PARTNER: PartnerClaim = Object.freeze({ ok: true, partnerId: null, source: null, isNumber: false })
 
 /**
  * Checks a claimed timestamp value without altering it: a non-empty string of at most 64 characters,
@@ -347,6 +358,25 @@ export function readTimestampClaim(value: unknown): TimestampClaim {
 }
 
 /**
+ * Reads the credential a request claims to carry, without the partner: scheme, transport and the
+ * fields as received. For tools that report on the partner claim separately ({@link readPartnerClaim});
+ * the verifier uses {@link readClaim}, which reads both. Never throws.
+ *
+ * @example
+ * ```ts
+ * const credential = readCredentialClaim({ sec_key, timestamp: 1700000000 })
+ * if (credential.ok) console.log(credential.scheme, credential.transport) // 'sec_key' 'body'
+ * ```
+ */
+export function readCredentialClaim(body: unknown, headers?: unknown): CredentialClaimResult {
+  try {
+    return readCredential(asBody(body), headers)
+  } catch {
+    return claimFailure('malformed_credentials', UNREADABLE, null, null)
+  }
+}
+
+/**
  * Reads what a request claims: the credential (scheme, transport, fields as received) and the partner it
  * names. Headers are read case-insensitively from a plain object, Node headers or Fetch `Headers`; a
  * body that is not a plain object counts as no body. Never throws, whatever it is given (Proxies and
@@ -364,20 +394,37 @@ export function readTimestampClaim(value: unknown): TimestampClaim {
  */
 export function readClaim(body: unknown, headers?: unknown): ClaimResult {
   try {
-    return read(asBody(body), headers)
+    const fields = asBody(body)
+    const credential = readCredential(fields, headers)
+    const partner = readPartnerClaim(fields, headers, credential.ok ? credential.transport : 'body')
+    if (!partner.ok) {
+      // A duplicated header leaves the scheme untold; contradicting partner claims keep it.
+      const scheme = credential.ok ? credential.scheme : null
+      return partner.message === DUPLICATE_HEADER ? partner : { ...partner, scheme }
+    }
+    if (!credential.ok) return { ...credential, partnerId: partner.partnerId }
+    return {
+      ok: true,
+      scheme: credential.scheme,
+      transport: credential.transport,
+      credentials: credential.credentials,
+      credential: credential.credential,
+      timestamp: credential.timestamp,
+      partnerId: partner.partnerId,
+      partnerIdSource: partner.source,
+      partnerIdIsNumber: partner.isNumber,
+      both: credential.both,
+      secKeyInSignatureField: credential.secKeyInSignatureField,
+    }
   } catch {
-    return claimFailure('malformed_credentials', 'the request could not be read', null, null)
+    return claimFailure('malformed_credentials', UNREADABLE, null, null)
   }
 }
 
-function read(body: Record<string, unknown> | undefined, headers: unknown): ClaimResult {
+function readCredential(body: Record<string, unknown> | undefined, headers: unknown): CredentialClaimResult {
   const headerSignature = readHeader(headers, 'SmileID-Request-Signature')
   // A SmileID header sent twice makes the whole request ambiguous: no scheme is told for it.
-  if (headerSignature === null || readHeader(headers, 'SmileID-Partner-ID') === null) {
-    return withPartner(body, headers, 'headers', (partnerId) =>
-      claimFailure('malformed_credentials', DUPLICATE_HEADER, null, partnerId),
-    )
-  }
+  if (headerSignature === null) return claimFailure('malformed_credentials', DUPLICATE_HEADER, null, null)
   const secKeyField = body?.sec_key
 
   let scheme: Scheme
@@ -388,20 +435,14 @@ function read(body: Record<string, unknown> | undefined, headers: unknown): Clai
   let secKeyInSignatureField = false
   if (headerSignature !== undefined) {
     timestamp = readHeader(headers, 'SmileID-Timestamp')
-    if (timestamp === null) {
-      return withPartner(body, headers, 'headers', (partnerId) =>
-        claimFailure('malformed_credentials', DUPLICATE_HEADER, null, partnerId),
-      )
-    }
+    if (timestamp === null) return claimFailure('malformed_credentials', DUPLICATE_HEADER, null, null)
     scheme = 'signature'
     transport = 'headers'
     credential = headerSignature
     both = present(secKeyField) || present(body?.signature)
   } else {
     if (body === undefined) {
-      return withPartner(body, headers, 'body', (partnerId) =>
-        claimFailure('missing_credentials', 'the request carries no credentials', null, partnerId),
-      )
+      return claimFailure('missing_credentials', 'the request carries no credentials', null, null)
     }
     const signatureField = body.signature
     timestamp = body.timestamp
@@ -418,14 +459,9 @@ function read(body: Record<string, unknown> | undefined, headers: unknown): Clai
       scheme = 'sec_key'
       credential = secKeyField
     } else {
-      return withPartner(body, headers, 'body', (partnerId) =>
-        claimFailure('missing_credentials', 'the request carries no signature or sec_key', null, partnerId),
-      )
+      return claimFailure('missing_credentials', 'the request carries no signature or sec_key', null, null)
     }
   }
-
-  const partner = readPartnerClaim(body, headers, transport)
-  if (!partner.ok) return { ...partner, scheme }
   return {
     ok: true,
     scheme,
@@ -434,21 +470,7 @@ function read(body: Record<string, unknown> | undefined, headers: unknown): Clai
       scheme === 'signature' ? { signature: credential, timestamp } : { sec_key: credential, timestamp },
     credential,
     timestamp,
-    partnerId: partner.partnerId,
-    partnerIdSource: partner.source,
-    partnerIdIsNumber: partner.isNumber,
     both,
     secKeyInSignatureField,
   }
-}
-
-/** A failure that names the partner when the request names exactly one, or the partner claim's failure. */
-function withPartner(
-  body: Record<string, unknown> | undefined,
-  headers: unknown,
-  transport: Transport,
-  build: (partnerId: string | null) => ClaimFailure,
-): ClaimFailure {
-  const partner = readPartnerClaim(body, headers, transport)
-  return partner.ok ? build(partner.partnerId) : partner
 }

@@ -5,6 +5,7 @@ import {
   partnerIdText,
   partnerKey,
   readClaim,
+  readCredentialClaim,
   readHeader,
   readPartnerClaim,
   readTimestampClaim,
@@ -227,6 +228,26 @@ describe('conflicting partner claims, every combination', () => {
     // Per transport, 100 combinations of which 55 agree: 1 naming nobody, 47 naming only 085 in some
     // spelling (3 × 4 × 4 − 1), 7 naming only 212 (2 × 2 × 2 − 1).
     expect(conflicts).toBe(4 * 45)
+  })
+
+  it('readCredentialClaim reads the credential whatever the partner claims say, for tools that report both', () => {
+    const body = { partner_id: '085', smile_client_id: '212', signature: 'x', timestamp: 't' }
+    expect(readCredentialClaim(body)).toEqual({
+      ok: true,
+      scheme: 'signature',
+      transport: 'body',
+      credentials: { signature: 'x', timestamp: 't' },
+      credential: 'x',
+      timestamp: 't',
+      both: false,
+      secKeyInSignatureField: false,
+    })
+    expect(readPartnerClaim(body, undefined)).toMatchObject({ ok: false, reason: 'malformed_credentials' })
+    expect(readClaim(body)).toMatchObject({ ok: false, reason: 'malformed_credentials', scheme: 'signature' })
+    expect(readCredentialClaim(throwingGetter('signature'))).toMatchObject({
+      ok: false,
+      reason: 'malformed_credentials',
+    })
   })
 
   it("reports the transport's own spelling when the claims agree", () => {
