@@ -23,6 +23,7 @@ const PARTS = {
   memory: { script: 'memory.mjs', title: 'memory', nodeArgs: ['--expose-gc'] },
   'replay-store': { script: 'replay-store.mjs', title: 'replay store under churn' },
   fingerprint: { script: 'fingerprint.mjs', title: 'replay fingerprint of a 1 MB body' },
+  opentelemetry: { script: 'opentelemetry.mjs', title: 'OpenTelemetry audit sink' },
 }
 
 function machine() {
