@@ -24,6 +24,7 @@ const PARTS = {
   'replay-store': { script: 'replay-store.mjs', title: 'replay store under churn' },
   partners: { script: 'partners.mjs', title: 'partner lookup among many partners' },
   fingerprint: { script: 'fingerprint.mjs', title: 'replay fingerprint of a 1 MB body' },
+  opentelemetry: { script: 'opentelemetry.mjs', title: 'OpenTelemetry audit sink' },
 }
 
 function machine() {

@@ -319,9 +319,14 @@ function pemKind(text: string): RsaKeyKind | null {
 
 function jwkKind(value: unknown): RsaKeyKind | null {
   if (typeof value !== 'object' || value === null || Array.isArray(value)) return null
-  const jwk = value as Record<string, unknown>
-  if (typeof jwk.kty !== 'string') return null
-  return jwk.d === undefined ? 'public' : 'private'
+  try {
+    const jwk = value as Record<string, unknown>
+    if (typeof jwk.kty !== 'string') return null
+    return jwk.d === undefined ? 'public' : 'private'
+  } catch {
+    // A Proxy or a throwing getter is no key; the caller's own checks refuse it.
+    return null
+  }
 }
 
 function derKind(der: Uint8Array): RsaKeyKind | null {

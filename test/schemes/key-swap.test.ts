@@ -100,6 +100,15 @@ describe('SignatureAuth given an RSA key (the legacy "API Key for Sec Key")', ()
     configurationError(signatureAuth(1234), 'missing_key')
     configurationError(signatureAuth([randomUUID(), 42]), 'missing_key')
     configurationError(signatureAuth({ not: 'a jwk' }), 'missing_key')
+    const hostile = new Proxy(
+      {},
+      {
+        get() {
+          throw new Error('boom')
+        },
+      },
+    )
+    configurationError(signatureAuth(hostile), 'missing_key')
   })
 })
 
