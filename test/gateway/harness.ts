@@ -12,6 +12,7 @@ import type { AddressInfo } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 
+import type { SmileCallbackBody, SmileServerSimulator } from '../../src/testing/simulator.js'
 import { CLI, requireBuild } from '../cli/helpers.js'
 
 export { CLI, requireBuild }
@@ -214,7 +215,11 @@ export function send(
         const chunks: Buffer[] = []
         res.on('data', (chunk: Buffer) => chunks.push(chunk))
         res.on('end', () =>
-          resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks).toString('utf8') }),
+          resolve({
+            status: res.statusCode ?? 0,
+            headers: res.headers,
+            body: Buffer.concat(chunks).toString('utf8'),
+          }),
         )
         res.on('error', reject)
       },
@@ -233,4 +238,24 @@ export async function eventually(check: () => boolean | Promise<boolean>, ms = 1
     await new Promise((resolve) => setTimeout(resolve, 50))
   }
   throw new Error('condition not met in time')
+}
+
+let lastInstant = 0
+
+/**
+ * A callback signed by the simulator with a timestamp no other call of this process used, so that two
+ * callbacks made within one millisecond never share a credential (which the gateway would call a replay).
+ */
+export function signedCallback(
+  smile: SmileServerSimulator,
+  scheme: 'signature' | 'sec_key',
+  result?: Record<string, unknown>,
+): Promise<SmileCallbackBody> {
+  const instant = Math.max(Date.now(), lastInstant + 1)
+  lastInstant = instant
+  return smile.callbackBody({
+    scheme,
+    timestamp: scheme === 'signature' ? new Date(instant).toISOString() : instant,
+    ...(result === undefined ? {} : { result }),
+  })
 }

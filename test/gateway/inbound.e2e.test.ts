@@ -13,6 +13,7 @@ import { SmileServerSimulator } from '../../src/testing/simulator.js'
 import { freePort } from '../support/redis-server.js'
 import {
   send,
+  signedCallback,
   startGatewayProcess,
   startUpstream,
   tempDir,
@@ -67,7 +68,7 @@ afterAll(async () => {
 
 /** A callback with unusual but valid JSON formatting, so re-serialising it would change its bytes. */
 async function oddlyFormatted(scheme: 'signature' | 'sec_key'): Promise<string> {
-  const body = await smile.callbackBody({ scheme, result: { note: 'naïve ✓ \u2028 "quoted"' } })
+  const body = await signedCallback(smile, scheme, { note: 'naïve ✓ \u2028 "quoted"' })
   return JSON.stringify(body, null, 3).replace(/":/g, '" :') + '\n\n'
 }
 
@@ -185,15 +186,18 @@ describe('inbound: refused requests never reach the upstream', () => {
   }
 
   it('forged signature: 401 invalid_signature', async () => {
-    const body = await smile.callbackBody({ scheme: 'signature' })
-    const forged = { ...body, signature: body.signature!.replace(/^./, (c: string) => (c === 'A' ? 'B' : 'A')) }
+    const body = await signedCallback(smile, 'signature')
+    const forged = {
+      ...body,
+      signature: body.signature!.replace(/^./, (c: string) => (c === 'A' ? 'B' : 'A')),
+    }
     const reply = await refused('/kyc/forged', JSON.stringify(forged))
     expect(reply.status).toBe(401)
     expect(JSON.parse(reply.body)).toEqual({ error: 'invalid_signature' })
   })
 
   it('forged sec_key: 401 invalid_sec_key', async () => {
-    const body = await smile.callbackBody({ scheme: 'sec_key' })
+    const body = await signedCallback(smile, 'sec_key')
     const [rsa, hash] = String(body.sec_key).split('|')
     const forged = { ...body, sec_key: `${rsa!.slice(0, -6)}AAAAA=|${hash}` }
     const reply = await refused('/kyc/forged', JSON.stringify(forged))
@@ -202,27 +206,41 @@ describe('inbound: refused requests never reach the upstream', () => {
   })
 
   it('stale timestamp: 401 timestamp_expired; future: 401 timestamp_in_future', async () => {
-    const stale = await smile.callbackBody({ scheme: 'signature', timestamp: new Date(Date.now() - 600_000).toISOString() })
-    expect(JSON.parse((await refused('/kyc/stale', JSON.stringify(stale))).body)).toEqual({ error: 'timestamp_expired' })
+    const stale = await smile.callbackBody({
+      scheme: 'signature',
+      timestamp: new Date(Date.now() - 600_000).toISOString(),
+    })
+    expect(JSON.parse((await refused('/kyc/stale', JSON.stringify(stale))).body)).toEqual({
+      error: 'timestamp_expired',
+    })
     const future = await smile.callbackBody({ scheme: 'sec_key', timestamp: Date.now() + 600_000 })
-    expect(JSON.parse((await refused('/kyc/future', JSON.stringify(future))).body)).toEqual({ error: 'timestamp_in_future' })
+    expect(JSON.parse((await refused('/kyc/future', JSON.stringify(future))).body)).toEqual({
+      error: 'timestamp_in_future',
+    })
   })
 
   it('replayed credential with another body: 401 replayed', async () => {
-    const body = await smile.callbackBody({ scheme: 'signature' })
+    const body = await signedCallback(smile, 'signature')
     expect((await send(gateway.inbound, '/kyc/replay', { body: JSON.stringify(body) })).status).toBe(201)
-    const tampered = JSON.stringify({ ...body, ResultCode: '1012', Actions: { Verify_ID_Number: 'Verified' }, extra: 1 })
+    const tampered = JSON.stringify({
+      ...body,
+      ResultCode: '1012',
+      Actions: { Verify_ID_Number: 'Verified' },
+      extra: 1,
+    })
     const reply = await refused('/kyc/replay', tampered)
     expect(reply.status).toBe(401)
     expect(JSON.parse(reply.body)).toEqual({ error: 'replayed' })
   })
 
   it('no credential: 401 missing_credentials; not JSON: 400 invalid_json; too large: 413', async () => {
-    expect(JSON.parse((await refused('/kyc/none', JSON.stringify({ job_id: 1 }))).body)).toEqual({ error: 'missing_credentials' })
+    expect(JSON.parse((await refused('/kyc/none', JSON.stringify({ job_id: 1 }))).body)).toEqual({
+      error: 'missing_credentials',
+    })
     const notJson = await refused('/kyc/bad', '{"signature": ')
     expect(notJson.status).toBe(400)
     expect(JSON.parse(notJson.body)).toEqual({ error: 'invalid_json' })
-    const big = await smile.callbackBody({ scheme: 'signature', result: { padding: 'x'.repeat(70 * 1024) } })
+    const big = await signedCallback(smile, 'signature', { padding: 'x'.repeat(70 * 1024) })
     const tooLarge = await refused('/kyc/big', JSON.stringify(big))
     expect(tooLarge.status).toBe(413)
     expect(JSON.parse(tooLarge.body)).toEqual({ error: 'body_too_large' })
@@ -252,8 +270,12 @@ describe('inbound: operations endpoints', () => {
     const metrics = await send(gateway.inbound, '/metrics', { method: 'GET' })
     expect(metrics.headers['content-type']).toMatch(/^text\/plain; version=0\.0\.4/)
     expect(metrics.body).toMatch(/^# TYPE smileid_gateway_requests_total counter$/m)
-    expect(metrics.body).toMatch(/^smileid_gateway_verifications_total\{scheme="signature",outcome="rejected",reason="invalid_signature"\} \d+$/m)
-    expect(metrics.body).toMatch(/^smileid_gateway_request_duration_seconds_count\{direction="inbound"\} \d+$/m)
+    expect(metrics.body).toMatch(
+      /^smileid_gateway_verifications_total\{scheme="signature",outcome="rejected",reason="invalid_signature"\} \d+$/m,
+    )
+    expect(metrics.body).toMatch(
+      /^smileid_gateway_request_duration_seconds_count\{direction="inbound"\} \d+$/m,
+    )
     const post = await send(gateway.inbound, '/metrics', { method: 'POST', body: '{}' })
     expect(post.status).toBe(405)
   })

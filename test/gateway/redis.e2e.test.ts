@@ -10,6 +10,7 @@ import { describeRedis, redisLookup, RedisServer } from '../support/redis-server
 import {
   eventually,
   send,
+  signedCallback,
   startGatewayProcess,
   startUpstream,
   tempDir,
@@ -56,7 +57,7 @@ describeRedis('gateway fleet on one Redis', (test) => {
   })
 
   test('a credential used through one gateway is refused as a replay by the other', async () => {
-    const body = await smile.callbackBody({ scheme: 'signature' })
+    const body = await signedCallback(smile, 'signature')
     const accepted = await send(first.inbound, '/callback', { body: JSON.stringify(body) })
     expect(accepted.status).toBe(201)
     const before = upstream.requests.length
@@ -76,12 +77,14 @@ describeRedis('gateway fleet on one Redis', (test) => {
     await redis.stop()
     try {
       for (const gateway of [first, second]) {
-        await eventually(async () => (await send(gateway.inbound, '/readyz', { method: 'GET' })).status === 503)
+        await eventually(
+          async () => (await send(gateway.inbound, '/readyz', { method: 'GET' })).status === 503,
+        )
         const readyz = await send(gateway.inbound, '/readyz', { method: 'GET' })
         expect(JSON.parse(readyz.body)).toEqual({ status: 'not_ready', checks: { redis: 'unreachable' } })
       }
       const before = upstream.requests.length
-      const body = JSON.stringify(await smile.callbackBody({ scheme: 'signature' }))
+      const body = JSON.stringify(await signedCallback(smile, 'signature'))
       const started = Date.now()
       const refused = await send(first.inbound, '/callback', { body })
       expect(Date.now() - started).toBeLessThan(3000)
@@ -89,7 +92,7 @@ describeRedis('gateway fleet on one Redis', (test) => {
       expect(refused.headers['retry-after']).toBe('3')
       expect(JSON.parse(refused.body)).toEqual({ error: 'replay_check_failed' })
       const alsoRefused = await send(second.inbound, '/callback', {
-        body: JSON.stringify(await smile.callbackBody({ scheme: 'signature' })),
+        body: JSON.stringify(await signedCallback(smile, 'signature')),
       })
       expect(alsoRefused.status).toBe(503)
       expect(upstream.requests).toHaveLength(before)
@@ -98,14 +101,16 @@ describeRedis('gateway fleet on one Redis', (test) => {
 
       await redis.start()
       for (const gateway of [first, second]) {
-        await eventually(async () => (await send(gateway.inbound, '/readyz', { method: 'GET' })).status === 200)
+        await eventually(
+          async () => (await send(gateway.inbound, '/readyz', { method: 'GET' })).status === 200,
+        )
       }
       // The sender's retry of the refused callback is accepted as new: the refusal left nothing behind.
       const retried = await send(first.inbound, '/callback', { body })
       expect(retried.status).toBe(201)
       expect(upstream.requests.at(-1)!.headers['smileid-auth-duplicate']).toBe('false')
       const fresh = await send(second.inbound, '/callback', {
-        body: JSON.stringify(await smile.callbackBody({ scheme: 'signature' })),
+        body: JSON.stringify(await signedCallback(smile, 'signature')),
       })
       expect(fresh.status).toBe(201)
     } finally {
