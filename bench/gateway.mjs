@@ -12,10 +12,10 @@
 // so every request is a full verification; a non-2xx answer fails the run.
 //
 // Run: node bench/gateway.mjs [--quick] [--duration 3] [--rounds 3] [--connections 16]
-//      [--latency-requests 2000] [--json out.json]
+//      [--latency-requests 2000] [--json out.json] [--profile-gateway <dir>] (a .cpuprofile of the gateway)
 import crypto from 'node:crypto'
 import { spawn } from 'node:child_process'
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { Agent, createServer, request } from 'node:http'
 import { createServer as createNetServer } from 'node:net'
 import os from 'node:os'
@@ -66,10 +66,14 @@ async function startUpstream() {
     child.once('message', resolve)
     child.once('exit', (code) => reject(new Error(`upstream exited with ${code}`)))
   })
-  return { port, stop: () => new Promise((resolve) => (child.once('exit', resolve), child.send('exit'))) }
+  return {
+    port,
+    pid: child.pid,
+    stop: () => new Promise((resolve) => (child.once('exit', resolve), child.send('exit'))),
+  }
 }
 
-async function startGateway(dir, upstreamPort, apiKey) {
+async function startGateway(dir, upstreamPort, apiKey, profileDir) {
   const port = await freePort()
   const config = join(dir, 'gateway.json')
   writeFileSync(
@@ -80,13 +84,15 @@ async function startGateway(dir, upstreamPort, apiKey) {
       inbound: { listen: { host: '127.0.0.1', port }, upstream: `http://127.0.0.1:${upstreamPort}` },
     }),
   )
-  const child = spawn(process.execPath, [CLI, 'gateway', '--config', config], {
+  const nodeArgs = profileDir === undefined ? [] : ['--cpu-prof', '--cpu-prof-dir', profileDir]
+  const child = spawn(process.execPath, [...nodeArgs, CLI, 'gateway', '--config', config], {
     env: { ...process.env, BENCH_SIGNATURE_KEY: apiKey },
     stdio: ['ignore', 'ignore', 'inherit'],
   })
   await waitFor(`http://127.0.0.1:${port}/healthz`)
   return {
     port,
+    pid: child.pid,
     stop: () =>
       new Promise((resolve) => {
         child.once('exit', resolve)
@@ -107,6 +113,18 @@ function bodyFactory(apiKey) {
       .update(timestamp + PARTNER_ID + 'sid_request')
       .digest('base64')
     return `{"signature":"${signature}","timestamp":"${timestamp}",${rest}`
+  }
+}
+
+/** CPU time (user + system) a process has used, in microseconds, from /proc (Linux); null elsewhere. */
+function cpuMicros(pid) {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
+    // utime and stime are fields 14 and 15 of the file, 12 and 13 after the command name; in clock ticks.
+    return ((Number(fields[11]) + Number(fields[12])) * 1e6) / 100
+  } catch {
+    return null
   }
 }
 
@@ -195,7 +213,8 @@ export async function main(flags = {}, log = console.log) {
   const apiKey = makeApiKey()
   const dir = mkdtempSync(join(os.tmpdir(), 'smileid-bench-gateway-'))
   const upstream = await startUpstream()
-  const gateway = await startGateway(dir, upstream.port, apiKey)
+  const profileDir = typeof flags['profile-gateway'] === 'string' ? flags['profile-gateway'] : undefined
+  const gateway = await startGateway(dir, upstream.port, apiKey, profileDir)
   const problems = []
   const samples = { direct: [], gateway: [] }
   try {
@@ -206,17 +225,32 @@ export async function main(flags = {}, log = console.log) {
         const port = name === 'direct' ? upstream.port : gateway.port
         const latencies = await latencyRun(port, options.latencyRequests, nextBody)
         await load(port, options.warmup, options.connections, nextBody)
+        // CPU per request of the process answering (the gateway also pays for its upstream's share).
+        const pid = name === 'direct' ? upstream.pid : gateway.pid
+        const cpuBefore = cpuMicros(pid)
         const r = await load(port, options.duration, options.connections, nextBody)
+        const cpuAfter = cpuMicros(pid)
         if (r.non2xx > 0 || r.errors > 0 || r.timeouts > 0) {
           problems.push(
             `${name} round ${round + 1}: ${r.non2xx} non-2xx, ${r.errors} errors, ${r.timeouts} timeouts`,
           )
         }
-        const m = { p50: percentile(latencies, 50), p99: percentile(latencies, 99), rps: r.requests.average }
+        const m = {
+          p50: percentile(latencies, 50),
+          p99: percentile(latencies, 99),
+          rps: r.requests.average,
+          cpuUsPerRequest:
+            cpuBefore === null || cpuAfter === null
+              ? null
+              : (cpuAfter - cpuBefore) / Math.max(1, r.requests.total),
+        }
         samples[name].push(m)
         log(
           `  round ${round + 1}: ${name.padEnd(8)} p50 ${m.p50.toFixed(3)} ms  p99 ${m.p99.toFixed(3)} ms  ` +
-            `${formatRate(m.rps).padStart(7)} req/s`,
+            `${formatRate(m.rps).padStart(7)} req/s` +
+            (m.cpuUsPerRequest === null
+              ? ''
+              : `  ${name} process CPU ${m.cpuUsPerRequest.toFixed(0)} µs/req`),
         )
       }
     }
@@ -233,6 +267,9 @@ export async function main(flags = {}, log = console.log) {
       p50: median(s.map((m) => m.p50)),
       p99: median(s.map((m) => m.p99)),
       rps: median(s.map((m) => m.rps)),
+      cpuUsPerRequest: s.some((m) => m.cpuUsPerRequest === null)
+        ? null
+        : median(s.map((m) => m.cpuUsPerRequest)),
     }
   }
   const addedP50 = summary.gateway.p50 - summary.direct.p50
@@ -249,6 +286,13 @@ export async function main(flags = {}, log = console.log) {
     ]),
     log,
   )
+  if (summary.gateway.cpuUsPerRequest !== null && summary.direct.cpuUsPerRequest !== null) {
+    log(
+      `CPU per request: gateway process ${summary.gateway.cpuUsPerRequest.toFixed(0)} µs ` +
+        `(≈ ${formatRate(1e6 / summary.gateway.cpuUsPerRequest)} req/s per core), ` +
+        `upstream ${summary.direct.cpuUsPerRequest.toFixed(0)} µs`,
+    )
+  }
   log(
     `gateway adds ${addedP50.toFixed(3)} ms p50, ${addedP99.toFixed(3)} ms p99; sustains ${(share * 100).toFixed(1)} % of direct req/s`,
   )
@@ -264,7 +308,11 @@ export async function main(flags = {}, log = console.log) {
     {
       label: `gateway sustains ≥ ${MIN_THROUGHPUT * 100} % of the upstream's req/s`,
       status: status(share >= MIN_THROUGHPUT),
-      measured: `${(share * 100).toFixed(1)} % (${formatRate(summary.gateway.rps)} vs ${formatRate(summary.direct.rps)} req/s)`,
+      measured:
+        `${(share * 100).toFixed(1)} % (${formatRate(summary.gateway.rps)} vs ${formatRate(summary.direct.rps)} req/s` +
+        (summary.gateway.cpuUsPerRequest === null
+          ? ')'
+          : `; gateway CPU ${summary.gateway.cpuUsPerRequest.toFixed(0)} µs/req vs upstream ${summary.direct.cpuUsPerRequest.toFixed(0)} µs/req)`),
     },
   ]
   if (typeof flags.json === 'string') await writeJson(flags.json, { options, summary, samples, targets })

@@ -28,7 +28,7 @@ Runs the Smile ID gateway for backends that are not Node:
             reach the upstream, with the original body and SmileID-Auth-* result headers;
   outbound  a re-signing forward proxy: an app that sends sec_key (or no credential) to it reaches
             Smile ID with a signature, without changing its code.
-Operations endpoints: /healthz, /readyz, /metrics (Prometheus) on the inbound listener.
+Operations endpoints: /healthz, /readyz, /metrics (Prometheus) on each listener.
 Logs are JSON lines on stdout. SIGTERM or SIGINT: finish in-flight requests, flush the audit log, exit 0.
 Keys come from the environment variables or files the config names, never from the config itself.
 See docs/gateway.md for the config file.

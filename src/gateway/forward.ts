@@ -76,8 +76,8 @@ export interface Agents {
 
 /** Creates keep-alive agents. */
 export function createAgents(): Agents {
-  const http = new HttpAgent({ keepAlive: true, maxSockets: 256, maxFreeSockets: 64 })
-  const https = new HttpsAgent({ keepAlive: true, maxSockets: 256, maxFreeSockets: 64 })
+  const http = new HttpAgent({ keepAlive: true, maxSockets: 256, maxFreeSockets: 64, noDelay: true })
+  const https = new HttpsAgent({ keepAlive: true, maxSockets: 256, maxFreeSockets: 64, noDelay: true })
   return {
     http,
     https,

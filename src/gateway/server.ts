@@ -57,6 +57,7 @@ interface RedisConnection extends RedisClientLike {
 async function connectRedis(
   redis: NonNullable<GatewayConfig['redis']>,
   log: GatewayLogger,
+  closing: () => boolean,
 ): Promise<RedisConnection> {
   const { createClient } = await import('redis')
   const client = createClient({
@@ -70,7 +71,8 @@ async function connectRedis(
   }) as unknown as RedisConnection
   let up: boolean | undefined
   const report = (now: boolean, error?: unknown) => {
-    if (up === now) return
+    // Our own disconnect at shutdown is not an outage.
+    if (up === now || (!now && closing())) return
     up = now
     // The URL may carry a password: log only the host.
     const host = safeHost(redis.url)
@@ -143,11 +145,12 @@ export async function startGateway(
   }
   const sinks: AuditSink[] = audit === undefined ? [] : [audit]
 
+  let closing = false
   let redis: RedisConnection | undefined
   let replay: ReplayStore = new MemoryReplayStore()
   let upgradeStore: UpgradeStore | undefined
   if (config.redis !== undefined) {
-    redis = await connectRedis(config.redis, log)
+    redis = await connectRedis(config.redis, log, () => closing)
     const storeOptions = {
       client: redis,
       ...(config.redis.timeoutMs === undefined ? {} : { timeoutMs: config.redis.timeoutMs }),
@@ -165,7 +168,6 @@ export async function startGateway(
   const servers: Server[] = []
   let inboundAddress: RunningGateway['inbound']
   let outboundAddress: RunningGateway['outbound']
-  let closing = false
   const ready = () => !closing && (redis === undefined || redis.isReady)
 
   const ops = (req: IncomingMessage, res: ServerResponse): boolean => {

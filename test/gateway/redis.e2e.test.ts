@@ -27,19 +27,22 @@ describeRedis('gateway fleet on one Redis', (test) => {
   let upstream: Upstream
   let first: GatewayProcess
   let second: GatewayProcess
+  let late: GatewayProcess | undefined
+  let config: Record<string, unknown>
+  let env: Record<string, string>
 
   beforeAll(async () => {
     if (!redisLookup.found) return
     redis = await RedisServer.launch(redisLookup.path)
     upstream = await startUpstream()
-    const config = {
+    config = {
       partnerId: '085',
       signature: { apiKeyEnv: 'TEST_SIGNATURE_KEY' },
       policy: { stickyUpgrade: true },
       replay: { redis: { url: redis.url, timeoutMs: 300 } },
       inbound: { listen: { host: '127.0.0.1', port: 0 }, upstream: upstream.url, retryAfterSeconds: 3 },
     }
-    const env = { TEST_SIGNATURE_KEY: keys.signatureApiKey }
+    env = { TEST_SIGNATURE_KEY: keys.signatureApiKey }
     ;[first, second] = await Promise.all([
       startGatewayProcess(config, env, temp.dir, 'first.json'),
       startGatewayProcess(config, env, temp.dir, 'second.json'),
@@ -51,6 +54,7 @@ describeRedis('gateway fleet on one Redis', (test) => {
   afterAll(async () => {
     await first?.stop()
     await second?.stop()
+    await late?.stop()
     await upstream?.close()
     await redis?.dispose()
     temp.remove()
@@ -99,8 +103,12 @@ describeRedis('gateway fleet on one Redis', (test) => {
       const metrics = await send(first.inbound, '/metrics', { method: 'GET' })
       expect(metrics.body).toMatch(/^smileid_gateway_redis_up 0$/m)
 
+      // A gateway started while Redis is down serves, says not ready, and becomes ready once Redis is back.
+      late = await startGatewayProcess(config, env, temp.dir, 'late.json')
+      expect((await send(late.inbound, '/readyz', { method: 'GET' })).status).toBe(503)
+
       await redis.start()
-      for (const gateway of [first, second]) {
+      for (const gateway of [first, second, late]) {
         await eventually(
           async () => (await send(gateway.inbound, '/readyz', { method: 'GET' })).status === 200,
         )
