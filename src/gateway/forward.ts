@@ -25,8 +25,11 @@ const HOP_BY_HOP = new Set([
   'upgrade',
 ])
 
-/** Headers the gateway sets itself on a forwarded request. */
-const RECOMPUTED = new Set(['host', 'content-length'])
+/**
+ * Headers the gateway sets itself on a forwarded request, and `Expect`: the body was read in full before
+ * forwarding, so a `100-continue` handshake with the target has nothing left to decide.
+ */
+const RECOMPUTED = new Set(['host', 'content-length', 'expect'])
 
 /** Outgoing request headers: lowercase names, repeated headers as arrays. */
 export type OutgoingHeaders = Record<string, string | string[]>

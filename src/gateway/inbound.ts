@@ -114,7 +114,8 @@ export function createInboundProxy(
       scheme = verification.result.scheme
       if (!verification.ok) {
         reason = verification.error
-        partnerId = verification.result.partnerId
+        // A refused request's partner id is whatever the client wrote: bounded before it reaches a log line.
+        partnerId = verification.result.partnerId?.slice(0, 64) ?? null
         metrics.verification(scheme, 'rejected', verification.error)
         if (verification.result.reason === 'replay_check_failed') {
           // The replay store could not be asked: nothing was decided, the sender should retry.

@@ -210,6 +210,35 @@ describe('resolveGatewayConfig: keys come only from the named variables and file
     expect(config.partners.get('085')?.signature?.scheme).toBe('signature')
   })
 
+  it('several partners: each entry gets its own strategies and policy; a bad key names the partner', () => {
+    const other = createTestKeys({ partnerId: '2343' })
+    const config = resolveGatewayConfig(
+      parseGatewayConfig({
+        partners: {
+          '085': { signature: { apiKeyEnv: 'TEST_SIGNATURE_KEY' } },
+          '2343': { signature: { apiKeyEnv: 'OTHER_KEY' }, policy: { legacy: 'reject' } },
+        },
+        inbound: valid.inbound,
+      }),
+      { env: { ...env, OTHER_KEY: other.signatureApiKey } },
+    )
+    expect(config.single).toBe(false)
+    expect([...config.partners.keys()].sort()).toEqual(['085', '2343'])
+    expect(config.partners.get('2343')?.policy).toEqual({ legacy: 'reject' })
+    expectConfigError(
+      () =>
+        resolveGatewayConfig(
+          parseGatewayConfig({
+            partners: { '2343': { secKey: { apiKeyEnv: 'OTHER_KEY' } } },
+            inbound: valid.inbound,
+          }),
+          { env: { OTHER_KEY: 'bm90IGEga2V5' } },
+        ),
+      'partners.2343.secKey',
+      /./,
+    )
+  })
+
   it('an unset variable is named, and its value never printed', () => {
     expectConfigError(
       () => resolveGatewayConfig(parseGatewayConfig(valid), { env: {} }),

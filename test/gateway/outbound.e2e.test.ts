@@ -16,6 +16,7 @@ import { SignatureAuth } from '../../src/schemes/signature.js'
 import { MigratingSigner } from '../../src/signer.js'
 import { createTestKeys } from '../../src/testing/keys.js'
 import { SmileServerSimulator } from '../../src/testing/simulator.js'
+import { freePort } from '../support/redis-server.js'
 import { childEnv, send, startGatewayProcess, tempDir, type GatewayProcess } from './harness.js'
 
 const keys = createTestKeys({ partnerId: '085' })
@@ -24,6 +25,7 @@ const temp = tempDir()
 const sdkEntry = createRequire(import.meta.url).resolve('smile-identity-core')
 let tlsGateway: GatewayProcess
 let rolloutGateway: GatewayProcess
+let deadSmileGateway: GatewayProcess
 
 /** A throw-away CA and a certificate for localhost / 127.0.0.1 signed by it. */
 function makeTestPki(dir: string): { ca: string; cert: string; key: string } {
@@ -133,7 +135,8 @@ beforeAll(async () => {
     signature: { apiKeyEnv: 'TEST_SIGNATURE_KEY' },
     secKey: { apiKeyFile: join(temp.dir, 'sec-key.txt') },
   }
-  ;[tlsGateway, rolloutGateway] = await Promise.all([
+  const deadPort = await freePort()
+  ;[tlsGateway, rolloutGateway, deadSmileGateway] = await Promise.all([
     startGatewayProcess(
       {
         ...base,
@@ -161,12 +164,26 @@ beforeAll(async () => {
       temp.dir,
       'rollout.json',
     ),
+    startGatewayProcess(
+      {
+        ...base,
+        outbound: {
+          listen: { host: '127.0.0.1', port: 0 },
+          smileBaseUrl: `http://127.0.0.1:${deadPort}`,
+          maxBodyBytes: 4096,
+        },
+      },
+      env,
+      temp.dir,
+      'dead-smile.json',
+    ),
   ])
 }, 60_000)
 
 afterAll(async () => {
   await tlsGateway?.stop()
   await rolloutGateway?.stop()
+  await deadSmileGateway?.stop()
   await smile.close()
   temp.remove()
 })
@@ -295,5 +312,17 @@ describe('outbound: a legacy app migrates by changing its base URL', () => {
     })
     expect(refused.status).toBe(401)
     expect(JSON.parse(refused.body)).toEqual({ code: '2205', error: 'You are not authorized to do that.' })
+  })
+
+  it('Smile unreachable: 502 upstream_unreachable; a body above maxBodyBytes: 413, nothing signed', async () => {
+    const legacy = new LegacySecKeyAuth({ partnerId: '085', apiKey: keys.secKeyApiKey })
+    const body = JSON.stringify({ partner_id: '085', ...(await legacy.sign()), job_id: 'dead' })
+    const unreachable = await send(deadSmileGateway.outbound!, '/v1/id_verification', { body })
+    expect(unreachable.status).toBe(502)
+    expect(JSON.parse(unreachable.body)).toEqual({ error: 'upstream_unreachable' })
+    const big = JSON.stringify({ partner_id: '085', padding: 'x'.repeat(5000) })
+    const tooLarge = await send(deadSmileGateway.outbound!, '/v1/id_verification', { body: big })
+    expect(tooLarge.status).toBe(413)
+    expect(JSON.parse(tooLarge.body)).toEqual({ error: 'body_too_large' })
   })
 })
