@@ -327,6 +327,17 @@ describe('smileid-auth gateway with a bad config: a clear error and exit 2', () 
     expect(result.stdout).toBe('')
   })
 
+  it('is listed in the top-level help; --help exits 0; an unknown flag is a usage error', async () => {
+    const top = await run(['--help'])
+    expect(top.stdout).toMatch(/^  gateway /m)
+    const help = await run(['gateway', '--help'])
+    expect(help.code).toBe(0)
+    expect(help.stdout).toMatch(/^Usage: smileid-auth gateway --config <file>/)
+    const bad = await run(['gateway', '--no-such-flag'])
+    expect(bad.code).toBe(2)
+    expect(bad.stderr).toMatch(/^smileid-auth gateway: unknown option --no-such-flag/)
+  })
+
   it('no --config: exit 2 naming the flag; a missing file: exit 2 naming it', async () => {
     const none = await run(['gateway'], { env })
     expect(none.code).toBe(2)
