@@ -101,13 +101,23 @@ async function startGateway(dir, upstreamPort, apiKey, profileDir) {
   }
 }
 
-/** Fresh signature, distinct timestamp per call (counting down from the start of the run). */
+/**
+ * Fresh signature, distinct timestamp per call: the current time with microsecond digits from a counter
+ * (`…:05.123042Z`; SDKs send up to 9 fraction digits), so every credential is new and none grows stale
+ * however long the run (a count-down of whole milliseconds leaves the 5-minute window after 300 000).
+ */
 function bodyFactory(apiKey) {
   const rest = JSON.stringify(callbackBody({}, 0)).slice(1)
-  const start = Date.now()
-  let k = 0
+  let lastMs = 0
+  let counter = 0
   return () => {
-    const timestamp = new Date(start - k++).toISOString()
+    const now = Date.now()
+    if (now !== lastMs) {
+      lastMs = now
+      counter = 0
+    }
+    const micros = String(counter++ % 1000).padStart(3, '0')
+    const timestamp = `${new Date(now).toISOString().slice(0, 23)}${micros}Z`
     const signature = crypto
       .createHmac('sha256', apiKey)
       .update(timestamp + PARTNER_ID + 'sid_request')
