@@ -6,6 +6,7 @@
  * checks the shape, {@link resolveGatewayConfig} reads the keys and builds the strategies (so a bad key is
  * reported against the field that named it).
  *
+ * @internal
  * @module
  */
 import { readFileSync } from 'node:fs'

@@ -2,6 +2,7 @@
  * What both proxies share: hop-by-hop header rules, sending a request to a target with a deadline, and
  * relaying the answer. Node only (node:http / node:https).
  *
+ * @internal
  * @module
  */
 import {

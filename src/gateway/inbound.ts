@@ -4,6 +4,7 @@
  * reaches the upstream, with its original body bytes and the `SmileID-Auth-*` result headers (copies
  * sent by the client are removed first, so the upstream can trust them).
  *
+ * @internal
  * @module
  */
 import type { IncomingMessage, ServerResponse } from 'node:http'

@@ -3,6 +3,7 @@
  * log (status, scheme, reason code, partner id, path without query); no header, body, key, signature or
  * sec_key is ever a log field.
  *
+ * @internal
  * @module
  */
 

@@ -3,6 +3,7 @@
  * Every label value comes from a closed set (direction, status code, scheme, reason code), so cardinality
  * stays bounded whatever requests arrive.
  *
+ * @internal
  * @module
  */
 

@@ -8,6 +8,7 @@
  * The listener is a signing service for the partner's account: anyone who can reach it can send requests
  * to Smile ID as the partner. Bind it to loopback or a private network only.
  *
+ * @internal
  * @module
  */
 import type { IncomingMessage, ServerResponse } from 'node:http'

@@ -2,6 +2,7 @@
  * Runs the gateway: builds the verifier, signers, stores and audit sink from a loaded config, serves the
  * inbound and outbound listeners, answers `/healthz`, `/readyz` and `/metrics`, and shuts down gracefully.
  *
+ * @internal
  * @module
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
