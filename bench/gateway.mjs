@@ -8,6 +8,7 @@
 //   process.hrtime (autocannon's latency histogram has whole-millisecond resolution); the gateway's
 //   added p50 / p99 is the difference of the two runs' percentiles;
 // - throughput: autocannon, `--connections` connections for `--duration` s after a warm-up.
+// A third path, a bare node:http proxy (no verification, no log), shows the floor any Node proxy pays.
 // Every request is a ~1 KB callback with its own signature and timestamp (replay store in memory on),
 // so every request is a full verification; a non-2xx answer fails the run.
 //
@@ -57,9 +58,9 @@ async function waitFor(url, ms = 15_000) {
   throw new Error(`${url} did not come up`)
 }
 
-async function startUpstream() {
+async function startUpstream(role = '--upstream', extra = []) {
   const port = await freePort()
-  const child = spawn(process.execPath, [fileURLToPath(import.meta.url), '--upstream', String(port)], {
+  const child = spawn(process.execPath, [fileURLToPath(import.meta.url), role, String(port), ...extra], {
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
   })
   await new Promise((resolve, reject) => {
@@ -225,18 +226,20 @@ export async function main(flags = {}, log = console.log) {
   const upstream = await startUpstream()
   const profileDir = typeof flags['profile-gateway'] === 'string' ? flags['profile-gateway'] : undefined
   const gateway = await startGateway(dir, upstream.port, apiKey, profileDir)
+  const bare = await startUpstream('--bare-proxy', [String(upstream.port)])
   const problems = []
-  const samples = { direct: [], gateway: [] }
+  const samples = { direct: [], gateway: [], 'bare proxy': [] }
   try {
     const nextBody = bodyFactory(apiKey)
     for (let round = 0; round < options.rounds; round++) {
-      const order = round % 2 === 0 ? ['direct', 'gateway'] : ['gateway', 'direct']
+      const names = ['direct', 'gateway', 'bare proxy']
+      const order = names.map((_, k) => names[(round + k) % names.length])
       for (const name of order) {
-        const port = name === 'direct' ? upstream.port : gateway.port
+        const port = { direct: upstream.port, gateway: gateway.port, 'bare proxy': bare.port }[name]
         const latencies = await latencyRun(port, options.latencyRequests, nextBody)
         await load(port, options.warmup, options.connections, nextBody)
         // CPU per request of the process answering (the gateway also pays for its upstream's share).
-        const pid = name === 'direct' ? upstream.pid : gateway.pid
+        const pid = { direct: upstream.pid, gateway: gateway.pid, 'bare proxy': bare.pid }[name]
         const cpuBefore = cpuMicros(pid)
         const r = await load(port, options.duration, options.connections, nextBody)
         const cpuAfter = cpuMicros(pid)
@@ -266,12 +269,13 @@ export async function main(flags = {}, log = console.log) {
     }
   } finally {
     await gateway.stop()
+    await bare.stop()
     await upstream.stop()
     rmSync(dir, { recursive: true, force: true })
   }
 
   const summary = {}
-  for (const name of ['direct', 'gateway']) {
+  for (const name of ['direct', 'gateway', 'bare proxy']) {
     const s = samples[name]
     summary[name] = {
       p50: median(s.map((m) => m.p50)),
@@ -288,7 +292,7 @@ export async function main(flags = {}, log = console.log) {
   log('')
   printTable(
     ['path', 'p50 ms', 'p99 ms', 'median req/s'],
-    ['direct', 'gateway'].map((name) => [
+    ['direct', 'gateway', 'bare proxy'].map((name) => [
       name,
       summary[name].p50.toFixed(3),
       summary[name].p99.toFixed(3),
@@ -300,6 +304,7 @@ export async function main(flags = {}, log = console.log) {
     log(
       `CPU per request: gateway process ${summary.gateway.cpuUsPerRequest.toFixed(0)} µs ` +
         `(≈ ${formatRate(1e6 / summary.gateway.cpuUsPerRequest)} req/s per core), ` +
+        `bare node:http proxy ${summary['bare proxy'].cpuUsPerRequest?.toFixed(0)} µs, ` +
         `upstream ${summary.direct.cpuUsPerRequest.toFixed(0)} µs`,
     )
   }
@@ -330,7 +335,37 @@ export async function main(flags = {}, log = console.log) {
 }
 
 // --- entry: the upstream role (a plain callback handler in its own process), or the benchmark -------
-if (process.argv[2] === '--upstream') {
+if (process.argv[2] === '--bare-proxy') {
+  // The floor for any node:http reverse proxy: read the body, forward it on a keep-alive agent, relay the
+  // answer. No verification, no headers rewritten, no log, no metrics.
+  const target = Number(process.argv[4])
+  const agent = new Agent({ keepAlive: true, maxSockets: 256, noDelay: true })
+  const server = createServer((req, res) => {
+    const chunks = []
+    req.on('data', (chunk) => chunks.push(chunk))
+    req.on('end', () => {
+      const body = Buffer.concat(chunks)
+      const upstream = request(
+        {
+          host: '127.0.0.1',
+          port: target,
+          path: req.url,
+          method: req.method,
+          agent,
+          headers: { 'content-type': 'application/json', 'content-length': body.length },
+        },
+        (answer) => {
+          res.writeHead(answer.statusCode, answer.headers)
+          answer.pipe(res)
+        },
+      )
+      upstream.on('error', () => res.destroy())
+      upstream.end(body)
+    })
+  })
+  server.listen(Number(process.argv[3]), '127.0.0.1', () => process.send?.('ready'))
+  process.on('message', (m) => m === 'exit' && server.close(() => process.exit(0)))
+} else if (process.argv[2] === '--upstream') {
   const server = createServer((req, res) => {
     let size = 0
     req.on('data', (chunk) => (size += chunk.length))

@@ -70,6 +70,7 @@ export const gateway: Command = {
     try {
       running = await startGateway(config, { log, now: context.now })
     } catch (error) {
+      log.flush()
       const code = (error as NodeJS.ErrnoException).code
       if (code === 'EADDRINUSE' || code === 'EACCES' || code === 'EADDRNOTAVAIL') {
         throw new UsageError(`cannot listen: ${code}`, 'check inbound.listen / outbound.listen')
@@ -99,6 +100,7 @@ export const gateway: Command = {
       process.once('SIGINT', onInt)
     })
     await running.close()
+    log.flush()
     return EXIT_OK
   },
 }
