@@ -4,6 +4,7 @@
  * scenario its own upstream), so the suite stays fast.
  */
 import { writeFileSync } from 'node:fs'
+import { request } from 'node:http'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 
@@ -127,6 +128,38 @@ describe('inbound: authenticated callbacks reach the upstream', () => {
     expect(got.body.toString('utf8')).toBe(raw)
     expect(got.headers['smileid-request-signature']).toBe(credentials.signature)
     expect(got.headers['smileid-auth-scheme']).toBe('signature')
+  })
+
+  it('a chunked upload is forwarded as the same bytes with a Content-Length, without Transfer-Encoding', async () => {
+    const raw = Buffer.from(await oddlyFormatted('signature'), 'utf8')
+    const { port } = new URL(gateway.inbound)
+    const status = await new Promise<number>((resolve, reject) => {
+      const req = request(
+        {
+          host: '127.0.0.1',
+          port,
+          path: '/kyc/chunked',
+          method: 'POST',
+          agent: false,
+          headers: { 'content-type': 'application/json', expect: '100-continue' },
+        },
+        (res) => {
+          res.resume()
+          res.on('end', () => resolve(res.statusCode ?? 0))
+        },
+      )
+      req.on('error', reject)
+      const cut = Math.floor(raw.length / 3)
+      req.write(raw.subarray(0, cut))
+      setTimeout(() => req.end(raw.subarray(cut)), 30)
+    })
+    expect(status).toBe(201)
+    const got = kyc.requests.at(-1)!
+    expect(got.url).toBe('/kyc/chunked')
+    expect(got.body.equals(raw)).toBe(true)
+    expect(got.headers['transfer-encoding']).toBeUndefined()
+    expect(got.headers.expect).toBeUndefined()
+    expect(got.headers['content-length']).toBe(String(raw.length))
   })
 
   it('requests outside every route go to the default upstream', async () => {
