@@ -25,6 +25,7 @@ const PARTS = {
   partners: { script: 'partners.mjs', title: 'partner lookup among many partners' },
   fingerprint: { script: 'fingerprint.mjs', title: 'replay fingerprint of a 1 MB body' },
   opentelemetry: { script: 'opentelemetry.mjs', title: 'OpenTelemetry audit sink' },
+  gateway: { script: 'gateway.mjs', title: 'gateway inbound proxy' },
 }
 
 function machine() {

@@ -42,6 +42,10 @@ const COMMANDS: Record<string, Entry> = {
     summary: 'run a simulated Smile ID server and a dual-mode receiver on loopback',
     load: async () => (await import('./demo.js')).demo,
   },
+  gateway: {
+    summary: 'run the verifying inbound / re-signing outbound proxy from a JSON config',
+    load: async () => (await import('./gateway.js')).gateway,
+  },
 }
 
 function topHelp(): string {

@@ -1,0 +1,252 @@
+/**
+ * The outbound gateway: a re-signing forward proxy for legacy apps. An app that still signs with `sec_key`
+ * (or sends no credential) points its Smile ID base URL here; each request is re-signed by a
+ * `MigratingSigner` (the `signature` scheme, or a percentage rollout picked per job id) and forwarded to
+ * the real Smile ID base URL. Smile's answers are relayed unchanged. Requests already signed with
+ * `signature` pass through untouched.
+ *
+ * The listener is a signing service for the partner's account: anyone who can reach it can send requests
+ * to Smile ID as the partner. Bind it to loopback or a private network only.
+ *
+ * @internal
+ * @module
+ */
+import type { IncomingMessage, ServerResponse } from 'node:http'
+
+import { readIncomingBody } from '../adapters/incoming.js'
+import type { AuditEvent } from '../audit/events.js'
+import type { MigratingSigner } from '../signer.js'
+import type { Scheme } from '../types.js'
+import { answerError, forward, forwardableHeaders, type Agents } from './forward.js'
+import type { GatewayLogger } from './log.js'
+import type { GatewayMetrics } from './metrics.js'
+
+/** What the app sent: a `sec_key`, a `signature`, or no credential. */
+export type AppCredential = Scheme | 'none'
+
+/**
+ * The audit record of one outbound request: an {@link AuditEvent} with `direction: 'outgoing'` whose
+ * `scheme` is what the app sent (so the usage report counts an app still on `sec_key` as legacy use),
+ * plus what the app sent and what was forwarded.
+ */
+export interface OutboundAuditEvent extends AuditEvent {
+  /** The credential the app sent. */
+  sent: AppCredential
+  /** The scheme of the credential forwarded to Smile ID. */
+  forwardedScheme: Scheme
+}
+
+/** Options of {@link createOutboundProxy}. */
+export interface OutboundProxyOptions {
+  /** One signer per partner id as configured; the request's `partner_id` picks one. */
+  signers: ReadonlyMap<string, MigratingSigner>
+  /** The signer for requests that name no partner (single-partner config), else `undefined`. */
+  defaultSigner: MigratingSigner | undefined
+  /** The Smile ID base URL. */
+  smileBaseUrl: URL
+  /** Largest body accepted, in bytes (413 above). */
+  maxBodyBytes: number
+  /** Smile ID inactivity allowed before 504. */
+  timeoutMs: number
+  /** Receives one {@link OutboundAuditEvent} per forwarded request. Must not throw (the caller isolates it). */
+  audit: (event: OutboundAuditEvent) => void
+  /** Keep-alive agents. */
+  agents: Agents
+  /** Counters. */
+  metrics: GatewayMetrics
+  /** Log lines. */
+  log: GatewayLogger
+  /** Clock for durations, milliseconds. */
+  clock: () => number
+  /** Wall clock for audit times, epoch milliseconds. */
+  now: () => number
+}
+
+const SIGNATURE_HEADERS = ['smileid-request-signature', 'smileid-timestamp', 'smileid-partner-id']
+
+/** Which partner a request names: `partner_id`, `smile_client_id` or the `SmileID-Partner-ID` header. */
+function claimedPartner(body: Record<string, unknown> | undefined, req: IncomingMessage): string | undefined {
+  const value = body?.partner_id ?? body?.smile_client_id ?? req.headers['smileid-partner-id']
+  if (typeof value === 'string' && value !== '') return value
+  if (typeof value === 'number' && Number.isSafeInteger(value)) return String(value)
+  return undefined
+}
+
+/** sec_key partner ids are integers (`"085"` is `85`); the signature scheme uses the id verbatim. */
+function findSigner(id: string | undefined, options: OutboundProxyOptions): MigratingSigner | undefined {
+  if (id === undefined) return options.defaultSigner
+  const exact = options.signers.get(id)
+  if (exact !== undefined) return exact
+  if (!/^\d{1,15}$/.test(id)) return undefined
+  for (const [known, signer] of options.signers) {
+    if (/^\d{1,15}$/.test(known) && Number(known) === Number(id)) return signer
+  }
+  return undefined
+}
+
+/** The job id that keeps one job's retries on one scheme under a percentage rollout. */
+function jobId(body: Record<string, unknown>): string | undefined {
+  const params = body.partner_params
+  const fromParams =
+    typeof params === 'object' && params !== null ? (params as Record<string, unknown>).job_id : undefined
+  const id = fromParams ?? body.job_id
+  return typeof id === 'string' && id !== '' ? id : typeof id === 'number' ? String(id) : undefined
+}
+
+/**
+ * Builds the outbound request handler.
+ *
+ * @example
+ * ```ts
+ * const handle = createOutboundProxy({ signers: new Map([['085', signer]]), defaultSigner: signer,
+ *   smileBaseUrl: new URL('https://testapi.smileidentity.com'), maxBodyBytes: 1 << 20, timeoutMs: 60_000,
+ *   audit: (event) => sink.write(event), agents: createAgents(), metrics: new GatewayMetrics(),
+ *   log: jsonLogger(console.log, Date.now), clock: () => performance.now(), now: Date.now })
+ * createServer(handle).listen(8788, '127.0.0.1')
+ * ```
+ */
+export function createOutboundProxy(
+  options: OutboundProxyOptions,
+): (req: IncomingMessage, res: ServerResponse) => Promise<void> {
+  const { metrics, log, clock } = options
+  return async (req, res) => {
+    const started = clock()
+    const url = req.url ?? '/'
+    const path = url.split('?')[0] ?? '/'
+    let status = 0
+    let reason: string | null = null
+    let sent: AppCredential | null = null
+    let forwarded: Scheme | null = null
+    let partnerId: string | null = null
+    try {
+      let read
+      try {
+        read = await readIncomingBody(req, options.maxBodyBytes)
+      } catch {
+        status = 400
+        reason = 'body_incomplete'
+        answerError(res, 400, 'body_incomplete')
+        return
+      }
+      if (!read.ok) {
+        status = 413
+        reason = 'body_too_large'
+        answerError(res, 413, 'body_too_large')
+        return
+      }
+      let bytes: Uint8Array = read.bytes
+      let body: Record<string, unknown> | undefined
+      if (bytes.length > 0) {
+        let parsed: unknown
+        try {
+          parsed = JSON.parse(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length).toString('utf8'))
+        } catch {
+          parsed = undefined
+        }
+        if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
+          // Smile ID's API takes JSON objects; anything else is not signed on the partner's behalf.
+          status = 400
+          reason = 'invalid_json'
+          answerError(res, 400, 'invalid_json')
+          return
+        }
+        body = parsed as Record<string, unknown>
+      }
+      sent =
+        body?.sec_key !== undefined
+          ? 'sec_key'
+          : body?.signature !== undefined || req.headers['smileid-request-signature'] !== undefined
+            ? 'signature'
+            : 'none'
+      const claimed = claimedPartner(body, req)
+      const signer = findSigner(claimed, options)
+      if (signer === undefined) {
+        status = 400
+        reason = claimed === undefined ? 'missing_partner_id' : 'unknown_partner'
+        answerError(res, 400, reason)
+        return
+      }
+      partnerId = signer.partnerId
+      const headers = forwardableHeaders(req, () => false)
+      if (sent === 'signature') {
+        // Already on the current scheme: forwarded byte for byte.
+        forwarded = 'signature'
+      } else if (body !== undefined) {
+        for (const name of SIGNATURE_HEADERS) delete headers[name]
+        const routingKey = jobId(body)
+        const signed = await signer.signBody(body, routingKey === undefined ? {} : { routingKey })
+        forwarded = 'signature' in signed ? 'signature' : 'sec_key'
+        bytes = Buffer.from(JSON.stringify(signed), 'utf8')
+        headers['content-type'] = 'application/json'
+      } else {
+        // A body-less request (GET): the signature travels in the SmileID-* headers.
+        for (const name of SIGNATURE_HEADERS) delete headers[name]
+        const signedHeaders = await signer.headers()
+        for (const [name, value] of Object.entries(signedHeaders)) headers[name.toLowerCase()] = value
+        forwarded = 'signature'
+      }
+      options.audit({
+        time: new Date(options.now()).toISOString(),
+        direction: 'outgoing',
+        partnerId,
+        scheme: sent === 'none' ? null : sent,
+        outcome: 'accepted',
+        reason: null,
+        keyId: null,
+        transport: body === undefined ? 'headers' : 'body',
+        warnings: sent === forwarded ? [] : [`resigned_as_${forwarded}`],
+        route: path,
+        sourceIp: req.socket.remoteAddress ?? null,
+        source_sdk: typeof body?.source_sdk === 'string' ? body.source_sdk.slice(0, 128) : null,
+        source_sdk_version:
+          typeof body?.source_sdk_version === 'string' ? body.source_sdk_version.slice(0, 128) : null,
+        authenticated: true,
+        instance: null,
+        sent,
+        forwardedScheme: forwarded,
+      })
+      metrics.outbound(sent, forwarded)
+      const outcome = await forward(
+        options.agents,
+        {
+          target: options.smileBaseUrl,
+          path: url,
+          method: req.method ?? 'POST',
+          headers,
+          body: bytes,
+          timeoutMs: options.timeoutMs,
+        },
+        res,
+      )
+      if (outcome.ok) {
+        status = outcome.status
+      } else if (outcome.failure === 'timeout') {
+        status = 504
+        reason = 'upstream_timeout'
+        answerError(res, 504, 'upstream_timeout')
+      } else {
+        status = 502
+        reason = 'upstream_unreachable'
+        answerError(res, 502, 'upstream_unreachable')
+      }
+    } catch {
+      status = 502
+      reason = 'gateway_error'
+      answerError(res, 502, 'gateway_error')
+    } finally {
+      const ms = clock() - started
+      metrics.request('outbound', status, ms / 1000)
+      log(status >= 500 ? 'warn' : 'info', 'request', {
+        listener: 'outbound',
+        method: req.method,
+        path,
+        status,
+        sent,
+        forwarded,
+        reason,
+        partnerId,
+        ms: Math.round(ms * 1000) / 1000,
+      })
+    }
+  }
+}
