@@ -162,7 +162,9 @@ function renderText(inspection: Inspection, source: string, out: Output, referen
       ? paint(out, 'green', 'a key verifies it')
       : inspection.keyCheck === 'mismatch'
         ? paint(out, 'red', 'no key verifies it as sent')
-        : 'not checked (no key given)'
+        : inspection.findings.some((finding) => finding.code === 'sec_key_partner_made')
+          ? "not checkable with a public key (a partner's sec_key opens only with Smile ID's private key)"
+          : 'not checked (no key given)'
   rows.push(['keys', keyText])
   const lines = inspection.findings
     .filter((finding) => !SUMMARY_CODES.has(finding.code))
