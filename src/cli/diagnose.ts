@@ -446,9 +446,18 @@ function checkTimestamp(
     add(
       definite ? 'error' : 'warn',
       'timestamp_outside_window',
-      `outside the ${formatDuration(input.windowMs)} freshness window: a default verifier rejects it as ${library.reason}${definite ? '' : " (fine for a captured request: give --received-at, or use 'verify --max-age' / '--no-freshness')"}`,
+      `outside the ${formatDuration(input.windowMs)} freshness window: a default verifier rejects it as ${library.reason}${windowAdvice(library.reason, definite)}`,
     )
   }
+}
+
+/** What can change a freshness verdict: for the past a wider window; for the future only the clocks. */
+function windowAdvice(reason: 'timestamp_expired' | 'timestamp_in_future', definite: boolean): string {
+  if (reason === 'timestamp_in_future')
+    return " (the sender's clock, or this one, is ahead: check both (NTP); 'verify --max-future' tolerates a known skew)"
+  return definite
+    ? ' (it was already too old when it was received: a slow sender or queue, or a clock behind)'
+    : " (fine for a captured request: give --received-at, or use 'verify --max-age' / '--no-freshness')"
 }
 
 /** Checks the signature's shape; returns the canonical form worth verifying, or `null`. */
