@@ -6,6 +6,7 @@
  */
 import { HELP_OPTION, durationOption, formatDuration, helpHint, parseCommand, textOrJson } from './args.js'
 import { EXIT_OK, EXIT_REJECTED, UsageError, type CliContext, type Command, type Output } from './context.js'
+import { formatJson } from './json.js'
 import { inspectCredential, type Finding, type Inspection, type Level } from './diagnose.js'
 import { parseHeaders, parseJsonObject, readBody } from './input.js'
 import { KEY_OPTIONS, SEC_KEY_ENV, SIGNATURE_KEY_ENV, readKeys, single } from './keys.js'
@@ -112,7 +113,7 @@ export const inspect: Command = {
     })
     context.stdout.write(
       format === 'json'
-        ? JSON.stringify(inspection, null, 2) + '\n'
+        ? formatJson(inspection)
         : renderText(inspection, source, context.stdout, referenceGiven ? 'the --received-at time' : 'now'),
     )
     return inspection.likelyCause === null ? EXIT_OK : EXIT_REJECTED

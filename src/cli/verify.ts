@@ -16,6 +16,7 @@ import {
   textOrJson,
 } from './args.js'
 import { EXIT_OK, EXIT_REJECTED, UsageError, type CliContext, type Command, type Output } from './context.js'
+import { formatJson } from './json.js'
 import { parseHeaders, parseJsonObject, readBody } from './input.js'
 import { KEY_OPTIONS, SEC_KEY_ENV, SIGNATURE_KEY_ENV, readKeys, single } from './keys.js'
 import { configurationToUsage, secKeyAuth, signatureAuth } from './strategies.js'
@@ -148,7 +149,7 @@ export const verify: Command = {
     }
     context.stdout.write(
       format === 'json'
-        ? JSON.stringify(result, null, 2) + '\n'
+        ? formatJson(result)
         : renderText(result, context, {
             legacy,
             partnerIdGiven: values['partner-id'] !== undefined,

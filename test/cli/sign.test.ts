@@ -154,7 +154,7 @@ describe('sign --scheme sec_key', () => {
       },
     )
     expect(result.code, result.stderr).toBe(0)
-    expect(result.stdout).toMatch(/"timestamp":1700000000000[,}]/)
+    expect(result.stdout).toMatch(/"timestamp": 1700000000000[,\n}]/)
     const fields = json<{ sec_key: string; timestamp: number; partner_id: string }>(result)
     expect(fields.timestamp).toBe(1700000000000)
     expect(fields.partner_id).toBe('085')
