@@ -11,6 +11,7 @@ import { inspectCredential, type Finding, type Inspection, type Level } from './
 import { parseHeaders, parseJsonObject, readBody } from './input.js'
 import { KEY_OPTIONS, SEC_KEY_ENV, SIGNATURE_KEY_ENV, readKeys, single } from './keys.js'
 import { indent, paint, pairs, type Tone } from './style.js'
+import { terminalSafe } from './terminal-text.js'
 
 const NAME = 'inspect'
 
@@ -141,6 +142,7 @@ const MARKS: Record<Level, [string, Tone]> = {
 /** Codes already shown in the summary block. */
 const SUMMARY_CODES = new Set(['scheme', 'timestamp_spelling'])
 
+/** The report for people. Every value that came from the request passes through {@link terminalSafe}. */
 function renderText(inspection: Inspection, source: string, out: Output, reference: string): string {
   const ts = inspection.timestamp
   const rows: Array<[string, string]> = [
@@ -148,15 +150,21 @@ function renderText(inspection: Inspection, source: string, out: Output, referen
       'scheme',
       inspection.scheme === null ? 'none found' : `${inspection.scheme} (in the ${inspection.transport})`,
     ],
-    ['partner id', inspection.partnerId ?? '(none in the request)'],
+    [
+      'partner id',
+      inspection.partnerId === null ? '(none in the request)' : terminalSafe(inspection.partnerId),
+    ],
   ]
   if (ts !== null) {
-    rows.push(['timestamp', `${JSON.stringify(ts.value)}: ${ts.spelling}`])
+    rows.push(['timestamp', terminalSafe(`${JSON.stringify(ts.value)}: ${ts.spelling}`)])
     const age =
       ts.ageMs === null
         ? ''
         : ` (${formatDuration(Math.abs(ts.ageMs))} ${ts.ageMs >= 0 ? 'before' : 'after'} ${reference})`
-    rows.push(['instant', ts.instant === null ? 'not readable as an instant' : `${ts.instant}${age}`])
+    rows.push([
+      'instant',
+      ts.instant === null ? 'not readable as an instant' : terminalSafe(`${ts.instant}${age}`),
+    ])
   }
   const keyText =
     inspection.keyCheck === 'match'
@@ -173,11 +181,12 @@ function renderText(inspection: Inspection, source: string, out: Output, referen
   const verdict =
     inspection.likelyCause === null
       ? paint(out, 'green', 'No problem found.')
-      : `${paint(out, 'bold', 'Likely cause:')} ${inspection.likelyCause.message} ${paint(out, 'gray', `[${inspection.likelyCause.code}]`)}`
-  return `${paint(out, 'bold', `Credential in ${source}`)}\n${indent(pairs(rows))}\n${lines.join('\n')}\n\n${verdict}\n`
+      : `${paint(out, 'bold', 'Likely cause:')} ${terminalSafe(inspection.likelyCause.message)} ${paint(out, 'gray', `[${inspection.likelyCause.code}]`)}`
+  return `${paint(out, 'bold', `Credential in ${terminalSafe(source)}`)}\n${indent(pairs(rows))}\n${lines.join('\n')}\n\n${verdict}\n`
 }
 
 function renderFinding(finding: Finding, out: Output): string {
   const [mark, tone] = MARKS[finding.level]
-  return `  ${paint(out, tone, mark)} ${finding.message} ${paint(out, 'gray', `[${finding.code}]`)}`
+  // Messages quote partner ids and timestamps from the request.
+  return `  ${paint(out, tone, mark)} ${terminalSafe(finding.message)} ${paint(out, 'gray', `[${finding.code}]`)}`
 }

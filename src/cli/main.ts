@@ -140,14 +140,15 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
     return await command.run({ ...io, argv: rest })
   } catch (error) {
     if (error instanceof UsageError) {
+      // Messages may quote what a request held (a partner id in a configuration error).
       stderr.write(
-        `smileid-auth ${name}: ${error.message}${error.hint === undefined ? '' : ` (${error.hint})`}\n`,
+        `smileid-auth ${name}: ${terminalSafe(`${error.message}${error.hint === undefined ? '' : ` (${error.hint})`}`)}\n`,
       )
       return EXIT_USAGE
     }
     // Not a user mistake: still one line; the stack only when asked for.
     const message = error instanceof Error ? `${error.name}: ${error.message}` : 'unknown error'
-    stderr.write(`smileid-auth ${name}: unexpected error: ${message}\n`)
+    stderr.write(`smileid-auth ${name}: unexpected error: ${terminalSafe(message)}\n`)
     if (io.env.SMILEID_AUTH_DEBUG === '1' && error instanceof Error && error.stack)
       stderr.write(`${error.stack}\n`)
     return EXIT_USAGE

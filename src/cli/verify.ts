@@ -22,6 +22,7 @@ import { KEY_OPTIONS, SEC_KEY_ENV, SIGNATURE_KEY_ENV, readKeys, single } from '.
 import { configurationToUsage, secKeyAuth, signatureAuth } from './strategies.js'
 import { verifyHint, type HintContext } from './hints.js'
 import { indent, paint, pairs } from './style.js'
+import { terminalSafe } from './terminal-text.js'
 
 const NAME = 'verify'
 
@@ -182,24 +183,27 @@ function missingSchemeKey(scheme: 'signature' | 'sec_key', secKeyGiven: boolean)
   )
 }
 
+/** The result for people. Partner ids, timestamps and messages pass through {@link terminalSafe}. */
 function renderText(result: VerificationResult, context: CliContext, hint: HintContext): string {
   const out: Output = context.stdout
+  const safe = terminalSafe
   if (result.ok) {
     const age = result.issuedAt === null ? '' : ` (${describeAge(context.now() - result.issuedAt.getTime())})`
     const rows: Array<[string, string]> = [
-      ['scheme', `${result.scheme}${result.legacy ? ' (legacy)' : ''}, in the ${result.transport}`],
-      ['partner id', result.partnerId],
-      ['timestamp', `${JSON.stringify(result.timestamp)}${age}`],
-      ['key', result.keyId],
+      ['scheme', safe(`${result.scheme}${result.legacy ? ' (legacy)' : ''}, in the ${result.transport}`)],
+      ['partner id', safe(result.partnerId)],
+      ['timestamp', safe(`${JSON.stringify(result.timestamp)}${age}`)],
+      ['key', safe(result.keyId)],
     ]
-    if (result.warnings.length > 0) rows.push(['warnings', paint(out, 'yellow', result.warnings.join(', '))])
+    if (result.warnings.length > 0)
+      rows.push(['warnings', paint(out, 'yellow', safe(result.warnings.join(', ')))])
     return `${paint(out, 'green', '✔ accepted')}\n${indent(pairs(rows))}`
   }
   const rows: Array<[string, string]> = [
-    ['reason', paint(out, 'red', result.reason)],
-    ['message', result.message],
-    ['scheme', result.scheme ?? '(none found)'],
-    ['partner id', result.partnerId ?? '(none)'],
+    ['reason', paint(out, 'red', safe(result.reason))],
+    ['message', safe(result.message)],
+    ['scheme', result.scheme === null ? '(none found)' : safe(result.scheme)],
+    ['partner id', result.partnerId === null ? '(none)' : safe(result.partnerId)],
   ]
   rows.push(['next', verifyHint(result, hint)])
   return `${paint(out, 'red', '✖ rejected')}\n${indent(pairs(rows))}`
