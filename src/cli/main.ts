@@ -51,6 +51,10 @@ export const COMMANDS: Record<string, Entry> = {
     summary: 'run a simulated Smile ID server and a dual-mode receiver on loopback',
     load: async () => (await import('./demo.js')).demo,
   },
+  send: {
+    summary: "post a signed test callback to your endpoint and print its answer (like 'stripe trigger')",
+    load: async () => (await import('./send.js')).send,
+  },
 }
 
 function topHelp(): string {

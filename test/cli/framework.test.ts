@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest'
 import { SignatureAuth } from '../../src/index.js'
 import { expectUsageError, run } from './helpers.js'
 
-const COMMANDS = ['sign', 'verify', 'inspect', 'keygen', 'audit', 'demo'] as const
+const COMMANDS = ['sign', 'verify', 'inspect', 'keygen', 'audit', 'demo', 'send'] as const
 
 describe('smileid-auth: commands, help and usage errors', () => {
   it('lists every command with --help and exits 0', async () => {
