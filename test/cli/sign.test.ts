@@ -1,7 +1,7 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { afterAll, describe, expect, it } from 'vitest'
 import { LegacySecKeyAuth, SignatureAuth } from '../../src/index.js'
 import { keyText, secKeyVectors, signatureVectors } from '../support/vectors.js'
-import { expectNoSecrets, expectUsageError, json, requireBuild, run, scratch } from './helpers.js'
+import { expectNoSecrets, expectUsageError, json, run, scratch } from './helpers.js'
 
 const SIGNATURE_KEY = 'sig-api-key-0123456789abcdef'
 const VECTOR_TIMESTAMP = '2023-11-14T22:13:20.000Z'
@@ -10,7 +10,6 @@ const SEC_KEY_API_KEY = keyText('apikey_b64_spki_pem.txt').trim()
 const PRIVATE_KEY = secKeyVectors().privateKeyPem
 
 const files = scratch()
-beforeAll(requireBuild)
 afterAll(() => files.remove())
 
 describe('sign --scheme signature', () => {
