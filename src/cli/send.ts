@@ -107,7 +107,7 @@ export const send: Command = {
   async run(context: CliContext): Promise<number> {
     const { values, positionals } = parseCommand(NAME, context.argv, OPTIONS, 1)
     const format = textOrJson(NAME, values, context.stdout.isTTY === true)
-    const url = endpoint(positionals[0])
+    const { url, authorization } = withoutCredentials(endpoint(positionals[0]))
     const scheme = oneOf(NAME, '--scheme', values.scheme, ['signature', 'sec_key'], 'signature')
     const result = readResult(values.result)
     const timeoutMs =
@@ -142,7 +142,7 @@ export const send: Command = {
       body: null,
       error: null,
     }
-    const answer = await post(url, body, timeoutMs)
+    const answer = await post(url, body, timeoutMs, authorization)
     if ('error' in answer) report.error = answer.error
     else Object.assign(report, answer, { ok: answer.status >= 200 && answer.status < 300 })
 
@@ -162,9 +162,21 @@ function endpoint(text: string | undefined): URL {
   }
   if (url.protocol !== 'http:' && url.protocol !== 'https:')
     throw new UsageError('the URL must start with http:// or https://', helpHint(NAME))
-  if (url.username !== '' || url.password !== '')
-    throw new UsageError('the URL must not carry a user name or password', helpHint(NAME))
   return url
+}
+
+/**
+ * Splits `https://user:pass@host/…` into the URL without its credentials (fetch refuses them, and
+ * they must not be printed) and the Basic `Authorization` header they stand for.
+ */
+function withoutCredentials(url: URL): { url: URL; authorization: string | undefined } {
+  if (url.username === '' && url.password === '') return { url, authorization: undefined }
+  const user = decodeURIComponent(url.username)
+  const password = decodeURIComponent(url.password)
+  const bare = new URL(url.href)
+  bare.username = ''
+  bare.password = ''
+  return { url: bare, authorization: `Basic ${Buffer.from(`${user}:${password}`).toString('base64')}` }
 }
 
 /** `approved`, `rejected`, or a ResultCode merged over the approved result. */
@@ -264,12 +276,22 @@ function readKeysFile(text: string, path: string): TestKeys {
 type Answer = { status: number; statusText: string; body: unknown } | { error: string }
 
 /** Posts the callback as Smile ID does (JSON body, no redirects followed); never throws. */
-async function post(url: URL, body: unknown, timeoutMs: number): Promise<Answer> {
+async function post(
+  url: URL,
+  body: unknown,
+  timeoutMs: number,
+  authorization: string | undefined,
+): Promise<Answer> {
+  const headers: Record<string, string> = {
+    'content-type': 'application/json',
+    'user-agent': 'smileid-auth send',
+  }
+  if (authorization !== undefined) headers.authorization = authorization
   let response: Response
   try {
     response = await fetch(url, {
       method: 'POST',
-      headers: { 'content-type': 'application/json', 'user-agent': 'smileid-auth send' },
+      headers,
       body: JSON.stringify(body),
       redirect: 'manual',
       signal: AbortSignal.timeout(timeoutMs),
