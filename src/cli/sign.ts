@@ -114,6 +114,11 @@ export const sign: Command = {
       )
       if (key === undefined)
         throw missingKey('signature API key', `--api-key-file <path> or ${SIGNATURE_KEY_ENV}`)
+      // The HMAC key is used byte for byte: a stray newline signs a message Smile ID refuses (2205).
+      if (key.key !== key.key.trim())
+        context.stderr.write(
+          `warning: the key from ${key.source} starts or ends with whitespace (a newline?): it is part of the HMAC key, and Smile ID's copy has none, so it answers 2205; trim the key\n`,
+        )
       const auth = signatureAuth(NAME, partnerId, [key])
       const credentials: SignatureCredentials = await auth.sign(
         values.timestamp === undefined ? undefined : { timestamp: values.timestamp },

@@ -42,6 +42,21 @@ describe('sign --scheme signature', () => {
     expectNoSecrets(fromFlag, [SIGNATURE_KEY])
   })
 
+  it('warns on stderr when the key ends with a newline (what Smile ID answers 2205 to)', async () => {
+    const args = ['sign', '--scheme', 'signature', '--partner-id', '085', '--timestamp', VECTOR_TIMESTAMP]
+    const result = await run(args, { env: { SMILEID_API_KEY: `${SIGNATURE_KEY}\n` } })
+    expect(result.code).toBe(0)
+    expect(result.stderr).toMatch(
+      /^warning: the key from SMILEID_API_KEY starts or ends with whitespace.*2205/,
+    )
+    expect(json(result).signature).not.toBe(VECTOR_SIGNATURE)
+    expectNoSecrets(result, [SIGNATURE_KEY])
+    // A key file's single final newline is not part of the key: no warning.
+    const clean = await run([...args, '--api-key-file', files.file('nl.key', `${SIGNATURE_KEY}\n`)])
+    expect(clean.stderr).toBe('')
+    expect(json(clean).signature).toBe(VECTOR_SIGNATURE)
+  })
+
   it('signs every timestamp spelling byte for byte, like the SDKs', async () => {
     for (const vector of signatureVectors().vectors.slice(0, 4)) {
       const result = await run(
