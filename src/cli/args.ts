@@ -7,6 +7,7 @@
  */
 import { parseArgs, type ParseArgsConfig } from 'node:util'
 import { UsageError } from './context.js'
+import { closest } from './suggest.js'
 
 /** The option table of a command, in `parseArgs` form. */
 export type OptionTable = NonNullable<ParseArgsConfig['options']>
@@ -50,7 +51,7 @@ export function parseCommand<const O extends OptionTable>(
   try {
     parsed = parseArgs({ args: [...argv], options, strict: true, allowPositionals: true })
   } catch (error) {
-    throw new UsageError(describeParseError(error), helpHint(command))
+    throw new UsageError(describeParseError(error, options), helpHint(command))
   }
   if (parsed.positionals.length > maxPositionals) {
     throw new UsageError(
@@ -63,15 +64,25 @@ export function parseCommand<const O extends OptionTable>(
   return parsed
 }
 
-/** Rewrites a `parseArgs` error as a short sentence that names the flag and nothing typed after it. */
-function describeParseError(error: unknown): string {
+/**
+ * Rewrites a `parseArgs` error as a short sentence that names the flag and nothing typed after it; an
+ * unknown flag near a known one gets a "did you mean".
+ */
+function describeParseError(error: unknown, options: OptionTable): string {
   const code = (error as { code?: unknown }).code
   const message = error instanceof Error ? error.message : ''
   // parseArgs quotes the option as '--name', '--name <value>' or '-n, --name <value>'.
   const flag = /'(?:-\w, )?(--?[\w-]+)/.exec(message)?.[1] ?? 'an option'
   switch (code) {
-    case 'ERR_PARSE_ARGS_UNKNOWN_OPTION':
-      return `unknown option ${flag}`
+    case 'ERR_PARSE_ARGS_UNKNOWN_OPTION': {
+      const near = flag.startsWith('--')
+        ? closest(
+            flag,
+            Object.keys(options).map((name) => `--${name}`),
+          )
+        : undefined
+      return near === undefined ? `unknown option ${flag}` : `unknown option ${flag}; did you mean ${near}?`
+    }
     case 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE':
       if (message.includes('does not take an argument')) return `${flag} takes no value`
       if (message.includes('ambiguous'))

@@ -45,7 +45,10 @@ export interface Inspection {
     /** Milliseconds between the timestamp and the reference time (positive: in the past). */
     ageMs: number | null
   } | null
-  /** `match`: a key verifies the credential as sent; `mismatch`: keys were given and none does. */
+  /**
+   * `match`: a key verifies the credential as sent; `mismatch`: keys were given and none does;
+   * `not_checked`: no key was given, or (a partner's sec_key) the key given cannot check it.
+   */
   keyCheck: 'match' | 'mismatch' | 'not_checked'
   findings: Finding[]
   /** The most likely reason the credential is refused, or `null` when nothing is wrong. */
@@ -150,14 +153,17 @@ export async function inspectCredential(input: InspectInput): Promise<Inspection
     add('error', 'timestamp_malformed', 'the timestamp must be a string or a number')
   } else {
     spelling = describeTimestamp(timestamp)
-    const ageMs = spelling.ms === null ? null : input.referenceMs - spelling.ms
+    // The instant and the window verdict come from the library itself, so inspect calls a timestamp a
+    // problem exactly when `verify` refuses it; the spelling only explains it.
+    const library = await libraryFreshness(timestamp, input)
+    const ageMs = library.ms === null ? null : input.referenceMs - library.ms
     inspection.timestamp = {
       value: timestamp,
       spelling: spelling.description,
-      instant: spelling.ms === null ? null : new Date(spelling.ms).toISOString(),
+      instant: library.ms === null ? null : new Date(library.ms).toISOString(),
       ageMs,
     }
-    checkTimestamp(claim.scheme, timestamp, spelling, ageMs, input, add)
+    checkTimestamp(claim.scheme, timestamp, spelling, library, ageMs, input, add)
   }
 
   // Well-formedness and key checks, per scheme.
@@ -203,6 +209,7 @@ export async function inspectCredential(input: InspectInput): Promise<Inspection
           hashCause,
           digitIds[0]!,
           key,
+          isFromSmile(input.body),
           add,
         )
       } else {
@@ -335,10 +342,53 @@ function partnerCandidates(
   return ids
 }
 
+/** How the library reads a timestamp: its instant, and the verdict of a default freshness window. */
+interface LibraryFreshness {
+  /** Epoch ms as the verifier reads it, or `null` when it cannot read the timestamp as an instant. */
+  ms: number | null
+  /** `null` inside the window; else the reason a verifier with this window gives. */
+  reason: 'timestamp_expired' | 'timestamp_in_future' | 'malformed_credentials' | null
+}
+
+// A throwaway key: the probe signs the timestamp itself, so only the library's reading of it is tested.
+const PROBE_KEY = 'inspect-timestamp-probe'
+
+/**
+ * Asks the library how it reads `timestamp`: signs it with a throwaway key and verifies it with and
+ * without the freshness window. No second timestamp parser to drift from the verifier's.
+ */
+async function libraryFreshness(timestamp: string | number, input: InspectInput): Promise<LibraryFreshness> {
+  let probe: SignatureAuth
+  let credentials: { signature: string; timestamp: string | number }
+  try {
+    probe = new SignatureAuth({ partnerId: 'probe', apiKey: PROBE_KEY })
+    credentials = await probe.sign({ timestamp })
+  } catch {
+    return { ms: null, reason: 'malformed_credentials' }
+  }
+  const plain = await probe.verify(credentials)
+  const issued = plain.ok ? plain.issuedAt?.getTime() : undefined
+  const ms = issued === undefined || !Number.isFinite(issued) ? null : issued
+  const windowed = await probe.verify(credentials, {
+    freshness: { maxAgeMs: input.windowMs, maxFutureMs: input.windowMs, now: input.referenceMs },
+  })
+  if (windowed.ok) return { ms, reason: null }
+  const reason = windowed.reason
+  return {
+    ms,
+    reason:
+      reason === 'timestamp_expired' || reason === 'timestamp_in_future' ? reason : 'malformed_credentials',
+  }
+}
+
+/** `Tue Dec 01 2026 19:41:58 GMT+0000 (Coordinated Universal Time)`: JavaScript's `Date#toString()`. */
+const DATE_TO_STRING = /^[A-Z][a-z]{2} [A-Z][a-z]{2} \d{2} \d{4} \d{2}:\d{2}:\d{2} GMT[+-]\d{4}/
+
 function checkTimestamp(
   scheme: Scheme,
   value: string | number,
   spelling: ReturnType<typeof describeTimestamp>,
+  library: LibraryFreshness,
   ageMs: number | null,
   input: InspectInput,
   add: (l: Level, c: string, m: string) => void,
@@ -353,13 +403,14 @@ function checkTimestamp(
   add(
     'info',
     'timestamp_spelling',
-    `timestamp ${JSON.stringify(value)}: ${spelling.description}${spelling.ms === null ? '' : ` = ${new Date(spelling.ms).toISOString()}${when}`}`,
+    `timestamp ${JSON.stringify(value)}: ${spelling.description}${library.ms === null ? '' : ` = ${new Date(library.ms).toISOString()}${when}`}`,
   )
-  if (spelling.ms === null) {
+  if (library.ms === null || library.reason === 'malformed_credentials') {
+    const toString = typeof value === 'string' && DATE_TO_STRING.test(value)
     add(
-      'warn',
+      'error',
       'timestamp_unreadable',
-      'the timestamp cannot be read as an instant: a verifier with a freshness window rejects it',
+      `${toString ? "the timestamp is JavaScript's new Date().toString(), which" : 'the timestamp'} cannot be read as an instant: a verifier with a freshness window (the default) rejects it as malformed_credentials; send ISO 8601, e.g. new Date().toISOString()`,
     )
     return
   }
@@ -377,7 +428,7 @@ function checkTimestamp(
       "Smile ID documents the signature timestamp as yyyy-MM-dd'T'HH:mm:ss.fffK (e.g. 2023-11-14T22:13:20.000Z)",
     )
   }
-  if (spelling.utc && ageMs !== null) {
+  if (spelling.utc && spelling.ms !== null && ageMs !== null) {
     const offset = offsetFromLocalTime(spelling.ms, input.referenceMs, input.referenceGiven)
     if (offset !== null) {
       // Ahead of the clock by a whole offset (or away from a known receive time): refused as too new.
@@ -388,16 +439,25 @@ function checkTimestamp(
       )
     }
   }
-  if (ageMs !== null && (ageMs > input.windowMs || -ageMs > input.windowMs)) {
+  if (ageMs !== null && library.reason !== null) {
     // Old compared with now proves nothing for a captured request; in the future, or old at a known
     // receive time, it is a reason to refuse.
-    const definite = input.referenceGiven || ageMs < 0
+    const definite = input.referenceGiven || library.reason === 'timestamp_in_future'
     add(
       definite ? 'error' : 'warn',
       'timestamp_outside_window',
-      `outside the ${formatDuration(input.windowMs)} freshness window: a default verifier rejects it as ${ageMs > 0 ? 'timestamp_expired' : 'timestamp_in_future'}${definite ? '' : " (fine for a captured request: give --received-at, or use 'verify --max-age' / '--no-freshness')"}`,
+      `outside the ${formatDuration(input.windowMs)} freshness window: a default verifier rejects it as ${library.reason}${windowAdvice(library.reason, definite)}`,
     )
   }
+}
+
+/** What can change a freshness verdict: for the past a wider window; for the future only the clocks. */
+function windowAdvice(reason: 'timestamp_expired' | 'timestamp_in_future', definite: boolean): string {
+  if (reason === 'timestamp_in_future')
+    return " (the sender's clock, or this one, is ahead: check both (NTP); 'verify --max-future' tolerates a known skew)"
+  return definite
+    ? ' (it was already too old when it was received: a slow sender or queue, or a clock behind)'
+    : " (fine for a captured request: give --received-at, or use 'verify --max-age' / '--no-freshness')"
 }
 
 /** Checks the signature's shape; returns the canonical form worth verifying, or `null`. */
@@ -478,6 +538,9 @@ async function diagnoseSignature(
     const result = await verifies(claimed, key, timestamp)
     if (result === null) continue
     add('ok', 'key_matches', `the signature verifies with the key from ${source} (${result.keyId})`)
+    // It verifies here, but with a key that carries whitespace: Smile ID's copy of the key has none.
+    if (key.trim() !== key || /\s/.test(key))
+      add('error', 'key_whitespace', keyWhitespaceMessage(source, key))
     if (result.warnings.includes('timestamp_coerced')) {
       add(
         'info',
@@ -495,8 +558,16 @@ async function diagnoseSignature(
     return 'match'
   }
 
-  // 2. Whitespace in the key.
-  for (const { key, source } of keys) {
+  // 2. Whitespace in the key: the sender signed with the key file's trailing newline (read untrimmed),
+  // or the key given here has stray whitespace that the sender's copy lacks.
+  for (const { key, source, raw } of keys) {
+    for (const padded of new Set([raw ?? key, `${key}\n`, `${key}\r\n`, `${key} `])) {
+      if (padded === key) continue
+      if (await verifies(claimed, padded, timestamp)) {
+        add('error', 'key_whitespace', keyWhitespaceMessage(source, padded))
+        return 'mismatch'
+      }
+    }
     for (const cleaned of new Set([key.trim(), key.replace(/\s+/g, '')])) {
       if (cleaned === key || cleaned === '') continue
       if (await verifies(claimed, cleaned, timestamp)) {
@@ -569,6 +640,16 @@ async function diagnoseSignature(
     `the signature matches none of the ${keys.length} key(s) given, under every variant tried (partner id spellings, timestamp spellings, local-time offsets, key whitespace): most likely a key from the other environment (sandbox and production keys differ, and a key does not say which it is), a rotated key, or a different signer`,
   )
   return 'mismatch'
+}
+
+/** Says where the whitespace of the key that signed is, and why Smile ID then answers 2205. */
+function keyWhitespaceMessage(source: string, signingKey: string): string {
+  const end = /[\r\n]$/.test(signingKey)
+    ? 'a trailing line break'
+    : signingKey.trim() !== signingKey
+      ? 'leading or trailing spaces'
+      : 'spaces or line breaks inside it'
+  return `the signature was made with the key from ${source} including ${end}: Smile ID's copy of the key has no such whitespace, so it answers 2205 (not authorized); trim the key where your code reads it (a key file's final newline is the usual cause)`
 }
 
 function checkSecKeyShape(value: unknown, add: Add): { rsa: string; hash: string } | null {
@@ -694,8 +775,9 @@ async function diagnoseSecKeyRsa(
   hashCause: { timestamp: string | number } | null,
   partnerId: string,
   key: KeySource,
+  fromSmile: boolean,
   add: Add,
-): Promise<'match' | 'mismatch'> {
+): Promise<'match' | 'mismatch' | 'not_checked'> {
   let auth: LegacySecKeyAuth
   try {
     auth = new LegacySecKeyAuth({ partnerId, apiKey: key.key })
@@ -722,14 +804,32 @@ async function diagnoseSecKeyRsa(
       )
     return 'mismatch'
   }
+  if (hashCause !== null && !fromSmile) {
+    // What partner code sends (the SDKs' generate_sec_key): the hash encrypted FOR Smile ID with the
+    // public key. A public key cannot open that block; only Smile ID's private key can.
+    add(
+      'info',
+      'sec_key_partner_made',
+      `the hash half is right; the RSA half is encrypted for Smile ID with a public key, as a partner's request is (the SDKs' generate_sec_key): only Smile ID's private key can open it, so the key from ${key.source} cannot check it. If Smile ID answers 2205, the key is most likely from the other environment (sandbox and production keys differ)`,
+    )
+    return 'not_checked'
+  }
   if (hashCause !== null) {
     add(
       'error',
       'sec_key_rsa_mismatch',
-      `the hash half is right but the RSA half does not open with the key from ${key.source}: a key from the other environment, or a partner → Smile ID sec_key (encrypted for Smile ID; only its private key can check it)`,
+      `the hash half is right but the RSA half does not open with the key from ${key.source}: Smile ID signs callbacks and responses with its private key, so the public key of the same environment opens them; this one is most likely from the other environment (sandbox and production keys differ)`,
     )
   }
   return 'mismatch'
+}
+
+/** Fields that only Smile ID's callbacks and responses carry, never a partner's request. */
+const SMILE_FIELDS = ['ResultCode', 'ResultText', 'SmileJobID', 'Actions', 'job_complete', 'job_success']
+
+/** `true` when the body is a callback or response from Smile ID rather than a partner's request. */
+function isFromSmile(body: Record<string, unknown>): boolean {
+  return SMILE_FIELDS.some((field) => Object.hasOwn(body, field))
 }
 
 function environmentFinding(url: string | undefined, add: Add) {

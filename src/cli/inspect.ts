@@ -6,10 +6,12 @@
  */
 import { HELP_OPTION, durationOption, formatDuration, helpHint, parseCommand, textOrJson } from './args.js'
 import { EXIT_OK, EXIT_REJECTED, UsageError, type CliContext, type Command, type Output } from './context.js'
+import { formatJson } from './json.js'
 import { inspectCredential, type Finding, type Inspection, type Level } from './diagnose.js'
 import { parseHeaders, parseJsonObject, readBody } from './input.js'
 import { KEY_OPTIONS, SEC_KEY_ENV, SIGNATURE_KEY_ENV, readKeys, single } from './keys.js'
 import { indent, paint, pairs, type Tone } from './style.js'
+import { terminalSafe } from './terminal-text.js'
 
 const NAME = 'inspect'
 
@@ -112,7 +114,7 @@ export const inspect: Command = {
     })
     context.stdout.write(
       format === 'json'
-        ? JSON.stringify(inspection, null, 2) + '\n'
+        ? formatJson(inspection)
         : renderText(inspection, source, context.stdout, referenceGiven ? 'the --received-at time' : 'now'),
     )
     return inspection.likelyCause === null ? EXIT_OK : EXIT_REJECTED
@@ -140,6 +142,7 @@ const MARKS: Record<Level, [string, Tone]> = {
 /** Codes already shown in the summary block. */
 const SUMMARY_CODES = new Set(['scheme', 'timestamp_spelling'])
 
+/** The report for people. Every value that came from the request passes through {@link terminalSafe}. */
 function renderText(inspection: Inspection, source: string, out: Output, reference: string): string {
   const ts = inspection.timestamp
   const rows: Array<[string, string]> = [
@@ -147,22 +150,30 @@ function renderText(inspection: Inspection, source: string, out: Output, referen
       'scheme',
       inspection.scheme === null ? 'none found' : `${inspection.scheme} (in the ${inspection.transport})`,
     ],
-    ['partner id', inspection.partnerId ?? '(none in the request)'],
+    [
+      'partner id',
+      inspection.partnerId === null ? '(none in the request)' : terminalSafe(inspection.partnerId),
+    ],
   ]
   if (ts !== null) {
-    rows.push(['timestamp', `${JSON.stringify(ts.value)}: ${ts.spelling}`])
+    rows.push(['timestamp', terminalSafe(`${JSON.stringify(ts.value)}: ${ts.spelling}`)])
     const age =
       ts.ageMs === null
         ? ''
         : ` (${formatDuration(Math.abs(ts.ageMs))} ${ts.ageMs >= 0 ? 'before' : 'after'} ${reference})`
-    rows.push(['instant', ts.instant === null ? 'not readable as an instant' : `${ts.instant}${age}`])
+    rows.push([
+      'instant',
+      ts.instant === null ? 'not readable as an instant' : terminalSafe(`${ts.instant}${age}`),
+    ])
   }
   const keyText =
     inspection.keyCheck === 'match'
       ? paint(out, 'green', 'a key verifies it')
       : inspection.keyCheck === 'mismatch'
         ? paint(out, 'red', 'no key verifies it as sent')
-        : 'not checked (no key given)'
+        : inspection.findings.some((finding) => finding.code === 'sec_key_partner_made')
+          ? "not checkable with a public key (a partner's sec_key opens only with Smile ID's private key)"
+          : 'not checked (no key given)'
   rows.push(['keys', keyText])
   const lines = inspection.findings
     .filter((finding) => !SUMMARY_CODES.has(finding.code))
@@ -170,11 +181,12 @@ function renderText(inspection: Inspection, source: string, out: Output, referen
   const verdict =
     inspection.likelyCause === null
       ? paint(out, 'green', 'No problem found.')
-      : `${paint(out, 'bold', 'Likely cause:')} ${inspection.likelyCause.message} ${paint(out, 'gray', `[${inspection.likelyCause.code}]`)}`
-  return `${paint(out, 'bold', `Credential in ${source}`)}\n${indent(pairs(rows))}\n${lines.join('\n')}\n\n${verdict}\n`
+      : `${paint(out, 'bold', 'Likely cause:')} ${terminalSafe(inspection.likelyCause.message)} ${paint(out, 'gray', `[${inspection.likelyCause.code}]`)}`
+  return `${paint(out, 'bold', `Credential in ${terminalSafe(source)}`)}\n${indent(pairs(rows))}\n${lines.join('\n')}\n\n${verdict}\n`
 }
 
 function renderFinding(finding: Finding, out: Output): string {
   const [mark, tone] = MARKS[finding.level]
-  return `  ${paint(out, tone, mark)} ${finding.message} ${paint(out, 'gray', `[${finding.code}]`)}`
+  // Messages quote partner ids and timestamps from the request.
+  return `  ${paint(out, tone, mark)} ${terminalSafe(finding.message)} ${paint(out, 'gray', `[${finding.code}]`)}`
 }

@@ -7,6 +7,7 @@
 import { createTestKeys } from '../testing/index.js'
 import { HELP_OPTION, helpHint, oneOf, parseCommand } from './args.js'
 import { EXIT_OK, UsageError, type CliContext, type Command } from './context.js'
+import { formatJson } from './json.js'
 import { configurationToUsage } from './strategies.js'
 
 const NAME = 'keygen'
@@ -59,7 +60,7 @@ export const keygen: Command = {
     } catch (error) {
       throw configurationToUsage(NAME, error)
     }
-    context.stdout.write(JSON.stringify(keys, null, 2) + '\n')
+    context.stdout.write(formatJson(keys))
     if (context.stderr.isTTY) context.stderr.write('test keys: never use them in production\n')
     return EXIT_OK
   },

@@ -19,6 +19,8 @@ export interface KeySource {
   key: string
   /** `--api-key`, `--api-key-file keys/sig.txt`, `SMILEID_API_KEY`, … */
   source: string
+  /** A key file's content before its final newline was dropped: what code that reads the file untrimmed signs with. */
+  raw?: string
 }
 
 /** Key flags of `verify` and `inspect`: both may be repeated (key rotation, or two environments). */
@@ -60,6 +62,7 @@ export async function readKeys(
     keys.push({
       key: checkNonEmpty(command, key, `--${flag}-file ${path}`),
       source: `--${flag}-file ${path}`,
+      ...(key === text ? {} : { raw: text }),
     })
   }
   if (keys.length > 0) return keys

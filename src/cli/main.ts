@@ -7,17 +7,26 @@
  * @internal
  * @module
  */
-import { readFileSync } from 'node:fs'
+import { readFileSync, realpathSync } from 'node:fs'
+import { fileURLToPath } from 'node:url'
 import { EXIT_OK, EXIT_USAGE, UsageError, type CliContext, type Command, type Output } from './context.js'
+import { closest } from './suggest.js'
 import { colorAllowed } from './style.js'
+import { terminalSafe } from './terminal-text.js'
 
-interface Entry {
+/** A command in the table: its one-line summary and how to load it. */
+export interface Entry {
+  /** One line for the command list. */
   summary: string
+  /** Imports the command's module. */
   load: () => Promise<Command>
 }
 
-// Loaded on demand so `sign` does not pay for the demo's servers or the audit renderer.
-const COMMANDS: Record<string, Entry> = {
+/**
+ * Every command, by name. Loaded on demand so `sign` does not pay for the demo's servers or the audit
+ * renderer.
+ */
+export const COMMANDS: Record<string, Entry> = {
   sign: {
     summary: 'print credential fields (signature or sec_key) for a request',
     load: async () => (await import('./sign.js')).sign,
@@ -45,6 +54,10 @@ const COMMANDS: Record<string, Entry> = {
   gateway: {
     summary: 'run the verifying inbound / re-signing outbound proxy from a JSON config',
     load: async () => (await import('./gateway.js')).gateway,
+  },
+  send: {
+    summary: "post a signed test callback to your endpoint and print its answer (like 'stripe trigger')",
+    load: async () => (await import('./send.js')).send,
   },
 }
 
@@ -88,9 +101,21 @@ function wantsHelp(args: readonly string[]): boolean {
   return false
 }
 
-async function main(argv: readonly string[]): Promise<number> {
-  const stdout = output(process.stdout)
-  const stderr = output(process.stderr)
+/** What {@link runCli} needs from the outside world: a {@link CliContext} without the arguments. */
+export type CliIo = Omit<CliContext, 'argv'>
+
+/**
+ * Runs one `smileid-auth` invocation against the given streams and environment and returns its exit code
+ * (0 ok, 1 rejected, 2 usage). It never touches `process`: the bin below wires it to the real streams,
+ * and tests call it in-process.
+ *
+ * @example
+ * ```ts
+ * const code = await runCli(['verify', 'callback.json', '--json'], io)
+ * ```
+ */
+export async function runCli(argv: readonly string[], io: CliIo): Promise<number> {
+  const { stdout, stderr } = io
   const [name, ...rest] = argv
   if (name === undefined) {
     stderr.write(topHelp())
@@ -105,16 +130,13 @@ async function main(argv: readonly string[]): Promise<number> {
     return EXIT_OK
   }
   if (name === 'help') {
-    const topic = rest[0] === undefined ? undefined : COMMANDS[rest[0]]
+    const topic = rest[0] === undefined || !Object.hasOwn(COMMANDS, rest[0]) ? undefined : COMMANDS[rest[0]]
     stdout.write(topic === undefined ? topHelp() : (await topic.load()).help)
     return EXIT_OK
   }
   const entry = Object.hasOwn(COMMANDS, name) ? COMMANDS[name] : undefined
   if (entry === undefined) {
-    const shown = name.startsWith('-')
-      ? 'options go after the command'
-      : `unknown command ${name.slice(0, 40)}`
-    stderr.write(`smileid-auth: ${shown} (see 'smileid-auth --help')\n`)
+    stderr.write(`smileid-auth: ${unknownCommand(name)} (see 'smileid-auth --help')\n`)
     return EXIT_USAGE
   }
   const command = await entry.load()
@@ -122,47 +144,70 @@ async function main(argv: readonly string[]): Promise<number> {
     stdout.write(command.help)
     return EXIT_OK
   }
-  const context: CliContext = {
-    argv: rest,
-    env: process.env,
-    stdin: process.stdin,
-    stdout,
-    stderr,
-    now: () => Date.now(),
-  }
   try {
-    return await command.run(context)
+    return await command.run({ ...io, argv: rest })
   } catch (error) {
     if (error instanceof UsageError) {
+      // Messages may quote what a request held (a partner id in a configuration error).
       stderr.write(
-        `smileid-auth ${name}: ${error.message}${error.hint === undefined ? '' : ` (${error.hint})`}\n`,
+        `smileid-auth ${name}: ${terminalSafe(`${error.message}${error.hint === undefined ? '' : ` (${error.hint})`}`)}\n`,
       )
       return EXIT_USAGE
     }
     // Not a user mistake: still one line; the stack only when asked for.
     const message = error instanceof Error ? `${error.name}: ${error.message}` : 'unknown error'
-    stderr.write(`smileid-auth ${name}: unexpected error: ${message}\n`)
-    if (process.env.SMILEID_AUTH_DEBUG === '1' && error instanceof Error && error.stack)
+    stderr.write(`smileid-auth ${name}: unexpected error: ${terminalSafe(message)}\n`)
+    if (io.env.SMILEID_AUTH_DEBUG === '1' && error instanceof Error && error.stack)
       stderr.write(`${error.stack}\n`)
     return EXIT_USAGE
   }
 }
 
-// Piping into `head` closes stdout early; that is not an error.
-process.stdout.on('error', (error: NodeJS.ErrnoException) => {
-  if (error.code === 'EPIPE') process.exit(process.exitCode ?? 0)
-})
+/** The message for a first argument that is not a command, with the closest command when one is near. */
+function unknownCommand(name: string): string {
+  if (name.startsWith('-')) return 'options go after the command'
+  const shown = terminalSafe(name.slice(0, 40))
+  const near = closest(name, Object.keys(COMMANDS))
+  return near === undefined ? `unknown command ${shown}` : `unknown command ${shown}; did you mean ${near}?`
+}
 
-main(process.argv.slice(2)).then(
-  (code) => {
-    process.exitCode = code
-    // Let output drain, but never hang on a handle someone forgot to close.
-    setTimeout(() => process.exit(code), 2000).unref()
-  },
-  (error: unknown) => {
-    process.stderr.write(
-      `smileid-auth: unexpected error: ${error instanceof Error ? error.message : 'unknown'}\n`,
-    )
-    process.exitCode = EXIT_USAGE
-  },
-)
+/** `true` when this module is the process's entry point (the bin), not imported by a test or a tool. */
+function isEntryPoint(): boolean {
+  const script = process.argv[1]
+  if (script === undefined) return false
+  try {
+    // npm links the bin through a symlink (node_modules/.bin/smileid-auth): compare real paths.
+    return realpathSync(script) === realpathSync(fileURLToPath(import.meta.url))
+  } catch {
+    return false
+  }
+}
+
+function startBin(): void {
+  // Piping into `head` closes stdout early; that is not an error.
+  process.stdout.on('error', (error: NodeJS.ErrnoException) => {
+    if (error.code === 'EPIPE') process.exit(process.exitCode ?? 0)
+  })
+
+  runCli(process.argv.slice(2), {
+    env: process.env,
+    stdin: process.stdin,
+    stdout: output(process.stdout),
+    stderr: output(process.stderr),
+    now: () => Date.now(),
+  }).then(
+    (code) => {
+      process.exitCode = code
+      // Let output drain, but never hang on a handle someone forgot to close.
+      setTimeout(() => process.exit(code), 2000).unref()
+    },
+    (error: unknown) => {
+      process.stderr.write(
+        `smileid-auth: unexpected error: ${error instanceof Error ? error.message : 'unknown'}\n`,
+      )
+      process.exitCode = EXIT_USAGE
+    },
+  )
+}
+
+if (isEntryPoint()) startBin()

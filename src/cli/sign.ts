@@ -7,6 +7,7 @@
 import type { SecKeyCredentials, SignatureCredentials } from '../index.js'
 import { HELP_OPTION, helpHint, oneOf, parseCommand, required, type Parsed } from './args.js'
 import { EXIT_OK, UsageError, type CliContext, type Command } from './context.js'
+import { formatJson } from './json.js'
 import { readTextFile } from './input.js'
 import { SEC_KEY_ENV, SIGNATURE_KEY_ENV, readKeys, single } from './keys.js'
 import { secKeyAuth, secKeyServerAuth, signatureAuth } from './strategies.js'
@@ -113,6 +114,11 @@ export const sign: Command = {
       )
       if (key === undefined)
         throw missingKey('signature API key', `--api-key-file <path> or ${SIGNATURE_KEY_ENV}`)
+      // The HMAC key is used byte for byte: a stray newline signs a message Smile ID refuses (2205).
+      if (key.key !== key.key.trim())
+        context.stderr.write(
+          `warning: the key from ${key.source} starts or ends with whitespace (a newline?): it is part of the HMAC key, and Smile ID's copy has none, so it answers 2205; trim the key\n`,
+        )
       const auth = signatureAuth(NAME, partnerId, [key])
       const credentials: SignatureCredentials = await auth.sign(
         values.timestamp === undefined ? undefined : { timestamp: values.timestamp },
@@ -126,7 +132,7 @@ export const sign: Command = {
       fields = { sec_key: credentials.sec_key, timestamp: credentials.timestamp, partner_id: partnerId }
     }
 
-    context.stdout.write(render(format, fields, values.url ?? DEFAULT_URL, context.stdout.isTTY))
+    context.stdout.write(render(format, fields, values.url ?? DEFAULT_URL))
     return EXIT_OK
   },
 }
@@ -185,13 +191,8 @@ function missingKey(what: string, where: string): UsageError {
 }
 
 /** Formats the signed fields. */
-function render(
-  format: 'json' | 'headers' | 'curl',
-  fields: Record<string, unknown>,
-  url: string,
-  pretty: boolean,
-): string {
-  if (format === 'json') return JSON.stringify(fields, null, pretty ? 2 : undefined) + '\n'
+function render(format: 'json' | 'headers' | 'curl', fields: Record<string, unknown>, url: string): string {
+  if (format === 'json') return formatJson(fields)
   if (format === 'headers') {
     return (
       [

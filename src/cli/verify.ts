@@ -16,10 +16,13 @@ import {
   textOrJson,
 } from './args.js'
 import { EXIT_OK, EXIT_REJECTED, UsageError, type CliContext, type Command, type Output } from './context.js'
+import { formatJson } from './json.js'
 import { parseHeaders, parseJsonObject, readBody } from './input.js'
 import { KEY_OPTIONS, SEC_KEY_ENV, SIGNATURE_KEY_ENV, readKeys, single } from './keys.js'
 import { configurationToUsage, secKeyAuth, signatureAuth } from './strategies.js'
+import { verifyHint, type HintContext } from './hints.js'
 import { indent, paint, pairs } from './style.js'
+import { terminalSafe } from './terminal-text.js'
 
 const NAME = 'verify'
 
@@ -30,6 +33,7 @@ const OPTIONS = {
   header: { type: 'string', short: 'H', multiple: true },
   'no-freshness': { type: 'boolean' },
   'max-age': { type: 'string' },
+  'max-future': { type: 'string' },
   legacy: { type: 'string' },
   json: { type: 'boolean' },
   format: { type: 'string' },
@@ -50,7 +54,9 @@ Options:
   --sec-key-api-key-file <path> read it from a file.
   --max-age <duration>          accept timestamps up to this old (default 5m), e.g. 30d for a
                                 callback captured last month.
-  --no-freshness                do not check the timestamp's age at all.
+  --max-future <duration>       accept timestamps up to this far ahead of this machine's clock
+                                (default 5m), for a sender whose clock runs ahead.
+  --no-freshness                do not check the timestamp at all.
   --legacy accept|warn|reject   how to treat the legacy sec_key scheme (default accept).
   --format text|json            text on a terminal, JSON otherwise (default); --json is --format json.
   -h, --help                    show this help.
@@ -75,11 +81,15 @@ export const verify: Command = {
   async run(context: CliContext): Promise<number> {
     const { values, positionals } = parseCommand(NAME, context.argv, OPTIONS, 1)
     const format = textOrJson(NAME, values, context.stdout.isTTY === true)
-    if (values['no-freshness'] === true && values['max-age'] !== undefined) {
-      throw new UsageError('give --no-freshness or --max-age, not both', helpHint(NAME))
+    for (const flag of ['max-age', 'max-future'] as const) {
+      if (values['no-freshness'] === true && values[flag] !== undefined)
+        throw new UsageError(`give --no-freshness or --${flag}, not both`, helpHint(NAME))
     }
-    const maxAgeMs =
-      values['max-age'] === undefined ? undefined : durationOption(NAME, '--max-age', values['max-age'])
+    const window: { maxAgeMs?: number; maxFutureMs?: number } = {}
+    if (values['max-age'] !== undefined)
+      window.maxAgeMs = durationOption(NAME, '--max-age', values['max-age'])
+    if (values['max-future'] !== undefined)
+      window.maxFutureMs = durationOption(NAME, '--max-future', values['max-future'])
     const legacy = oneOf(NAME, '--legacy', values.legacy, ['accept', 'warn', 'reject'], 'accept')
     const headers = parseHeaders(NAME, values.header)
     const { text, source } = await readBody(context, NAME, positionals[0])
@@ -118,7 +128,7 @@ export const verify: Command = {
     const options: DualModeVerifierOptions = {
       partnerId,
       policy: { legacy },
-      freshness: values['no-freshness'] === true ? false : maxAgeMs === undefined ? {} : { maxAgeMs },
+      freshness: values['no-freshness'] === true ? false : window,
       now: context.now,
     }
     if (signatureKeys.length > 0) options.signature = signatureAuth(NAME, partnerId, signatureKeys)
@@ -139,7 +149,12 @@ export const verify: Command = {
       if (missing) throw missingSchemeKey(result.scheme, secKeyKey !== undefined)
     }
     context.stdout.write(
-      format === 'json' ? JSON.stringify(result, null, 2) + '\n' : renderText(result, context),
+      format === 'json'
+        ? formatJson(result)
+        : renderText(result, context, {
+            legacy,
+            partnerIdGiven: values['partner-id'] !== undefined,
+          }),
     )
     return result.ok ? EXIT_OK : EXIT_REJECTED
   },
@@ -168,30 +183,29 @@ function missingSchemeKey(scheme: 'signature' | 'sec_key', secKeyGiven: boolean)
   )
 }
 
-function renderText(result: VerificationResult, context: CliContext): string {
+/** The result for people. Partner ids, timestamps and messages pass through {@link terminalSafe}. */
+function renderText(result: VerificationResult, context: CliContext, hint: HintContext): string {
   const out: Output = context.stdout
+  const safe = terminalSafe
   if (result.ok) {
     const age = result.issuedAt === null ? '' : ` (${describeAge(context.now() - result.issuedAt.getTime())})`
     const rows: Array<[string, string]> = [
-      ['scheme', `${result.scheme}${result.legacy ? ' (legacy)' : ''}, in the ${result.transport}`],
-      ['partner id', result.partnerId],
-      ['timestamp', `${JSON.stringify(result.timestamp)}${age}`],
-      ['key', result.keyId],
+      ['scheme', safe(`${result.scheme}${result.legacy ? ' (legacy)' : ''}, in the ${result.transport}`)],
+      ['partner id', safe(result.partnerId)],
+      ['timestamp', safe(`${JSON.stringify(result.timestamp)}${age}`)],
+      ['key', safe(result.keyId)],
     ]
-    if (result.warnings.length > 0) rows.push(['warnings', paint(out, 'yellow', result.warnings.join(', '))])
+    if (result.warnings.length > 0)
+      rows.push(['warnings', paint(out, 'yellow', safe(result.warnings.join(', ')))])
     return `${paint(out, 'green', '✔ accepted')}\n${indent(pairs(rows))}`
   }
   const rows: Array<[string, string]> = [
-    ['reason', paint(out, 'red', result.reason)],
-    ['message', result.message],
-    ['scheme', result.scheme ?? '(none found)'],
-    ['partner id', result.partnerId ?? '(none)'],
+    ['reason', paint(out, 'red', safe(result.reason))],
+    ['message', safe(result.message)],
+    ['scheme', result.scheme === null ? '(none found)' : safe(result.scheme)],
+    ['partner id', result.partnerId === null ? '(none)' : safe(result.partnerId)],
   ]
-  const hint =
-    result.reason === 'timestamp_expired' || result.reason === 'timestamp_in_future'
-      ? 'a captured request? verify it with --max-age 30d or --no-freshness'
-      : "run 'smileid-auth inspect' on the same body, with the same keys, for the likely cause"
-  rows.push(['next', hint])
+  rows.push(['next', verifyHint(result, hint)])
   return `${paint(out, 'red', '✖ rejected')}\n${indent(pairs(rows))}`
 }
 

@@ -1,9 +1,8 @@
-import { beforeAll, describe, expect, it } from 'vitest'
-import { expectUsageError, requireBuild, run } from './helpers.js'
+import { describe, expect, it } from 'vitest'
+import { SignatureAuth } from '../../src/index.js'
+import { expectUsageError, run } from './helpers.js'
 
-const COMMANDS = ['sign', 'verify', 'inspect', 'keygen', 'audit', 'demo'] as const
-
-beforeAll(requireBuild)
+const COMMANDS = ['sign', 'verify', 'inspect', 'keygen', 'audit', 'demo', 'send'] as const
 
 describe('smileid-auth: commands, help and usage errors', () => {
   it('lists every command with --help and exits 0', async () => {
@@ -91,8 +90,84 @@ describe('smileid-auth: commands, help and usage errors', () => {
   })
 
   it('an unknown command is a usage error', async () => {
-    expectUsageError(await run(['frobnicate']), /^smileid-auth: unknown command frobnicate/)
+    expectUsageError(await run(['frobnicate']), /^smileid-auth: unknown command frobnicate \(see/)
     expectUsageError(await run(['--frob']), /options go after the command/)
+  })
+
+  it.each([
+    ['sgin', 'sign'],
+    ['verfy', 'verify'],
+    ['insepct', 'inspect'],
+    ['kegen', 'keygen'],
+    ['audti', 'audit'],
+    ['dmeo', 'demo'],
+    ['Sign', 'sign'],
+    ['ver', 'verify'],
+  ])('an unknown command near a known one: %s → did you mean %s (exit 2)', async (typed, meant) => {
+    expectUsageError(
+      await run([typed]),
+      new RegExp(
+        `^smileid-auth: unknown command ${typed}; did you mean ${meant}\\? \\(see 'smileid-auth --help'\\)$`,
+      ),
+    )
+  })
+
+  it('a far-off or hostile command name gets no suggestion and is printed inert', async () => {
+    expectUsageError(await run(['xyzzy']), /^smileid-auth: unknown command xyzzy \(see/)
+    const hostile = await run(['\u001b[2Jsign'])
+    expectUsageError(hostile)
+    expect(hostile.stderr).not.toContain('\u001b')
+    expect(hostile.stderr).toContain('\\x1b[2Jsign')
+  })
+
+  it.each([
+    ['sign', '--partner', '--partner-id'],
+    ['sign', '--shceme', '--scheme'],
+    ['sign', '--timestmap', '--timestamp'],
+    ['verify', '--partner', '--partner-id'],
+    ['verify', '--max-ag', '--max-age'],
+    ['verify', '--no-freshnes', '--no-freshness'],
+    ['inspect', '--recieved-at', '--received-at'],
+    ['inspect', '--api-keyfile', '--api-key-file'],
+    ['keygen', '--bit', '--bits'],
+    ['audit', '--sinc', '--since'],
+  ])('%s %s: did you mean %s (exit 2)', async (command, typed, meant) => {
+    expectUsageError(
+      await run([command, typed]),
+      new RegExp(
+        `^smileid-auth ${command}: unknown option ${typed}; did you mean ${meant}\\? \\(see 'smileid-auth ${command} --help'\\)$`,
+      ),
+    )
+  })
+
+  it('a mistyped flag with an inline value gets its suggestion without the value', async () => {
+    const result = await run(['sign', '--partner=085-secret', '--scheme', 'signature'])
+    expectUsageError(result, /unknown option --partner; did you mean --partner-id\?/)
+    expect(result.stderr).not.toContain('085-secret')
+  })
+})
+
+describe('every command prints JSON the same way: indented, on a terminal and when piped', () => {
+  const KEY = 'sig-api-key-0123456789abcdef'
+  const indented = (stdout: string) => `${JSON.stringify(JSON.parse(stdout), null, 2)}\n`
+
+  it.each([false, true])('terminal: %s', async (tty) => {
+    const env = { SMILEID_API_KEY: KEY }
+    const body = JSON.stringify({
+      partner_id: '085',
+      ...(await new SignatureAuth({ partnerId: '085', apiKey: KEY }).sign()),
+    })
+    const runs = [
+      await run(['sign', '--scheme', 'signature', '--partner-id', '085'], { env, tty }),
+      await run(['verify', '--json'], { env, tty, input: body }),
+      await run(['inspect', '--json'], { env, tty, input: body }),
+      await run(['keygen'], { tty }),
+      await run(['audit', '-', '--format', 'json'], { tty, input: '' }),
+    ]
+    for (const result of runs) {
+      expect(result.stdout.length, result.stderr).toBeGreaterThan(0)
+      expect(result.stdout).toBe(indented(result.stdout))
+    }
   })
 
   it('a bad enumerated value names the allowed ones', async () => {

@@ -1,15 +1,21 @@
 /**
- * Runs the BUILT command-line tool (`dist/cli/main.js`) in a child process, as a user would. `npm test`
- * builds first (`pretest`); alone, run `npx tsc -p tsconfig.build.json` before `npx vitest run test/cli`.
+ * Runs `smileid-auth` for tests. {@link run} calls the CLI in-process through its injectable context
+ * (`runCli` in src/cli/main.ts): no child process, no build needed. {@link spawnCli} runs the BUILT tool
+ * (`dist/cli/main.js`) in a child process, as a user would: one smoke test per command uses it, and so does
+ * anything that needs node flags or a working directory. `npm test` builds first (`pretest`); alone, run
+ * `npm run build` before the smoke tests.
  *
  * @module
  */
 import { spawn } from 'node:child_process'
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
+import { Readable } from 'node:stream'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { expect } from 'vitest'
+import { runCli } from '../../src/cli/main.js'
+import type { Output } from '../../src/cli/context.js'
 
 /** The built entry point. */
 export const CLI = fileURLToPath(new URL('../../dist/cli/main.js', import.meta.url))
@@ -33,13 +39,49 @@ export interface RunOptions {
   input?: string
   /** Extra environment variables. The parent's SMILEID_* variables are never passed on. */
   env?: Record<string, string>
+  /** Runs in a child process from this directory. */
   cwd?: string
-  /** Flags for the node process itself, such as `--max-old-space-size=16`. */
+  /** Flags for the node process itself, such as `--max-old-space-size=16` (runs in a child process). */
   nodeFlags?: string[]
+  /** In-process only: pretend stdout (and stderr) is a terminal, as `--format` defaults and colours see it. */
+  tty?: boolean
+  /** In-process only: pretend stdin is a terminal (nothing piped in). */
+  stdinTTY?: boolean
+  /** In-process only: the clock the command sees, epoch ms (default `Date.now`). */
+  now?: () => number
+}
+
+/**
+ * Runs `smileid-auth ...args` in-process and collects its output; with `cwd` or `nodeFlags`, in a child
+ * process ({@link spawnCli}).
+ */
+export async function run(args: readonly string[], options: RunOptions = {}): Promise<Run> {
+  if (options.cwd !== undefined || options.nodeFlags !== undefined) return spawnCli(args, options)
+  const env: Record<string, string> = { ...options.env }
+  const capture = () => {
+    let text = ''
+    const tty = options.tty === true
+    const out: Output & { text: () => string } = {
+      write: (chunk) => void (text += chunk),
+      isTTY: tty,
+      color: tty && env.NO_COLOR === undefined && env.TERM !== 'dumb',
+      text: () => text,
+    }
+    return out
+  }
+  const stdout = capture()
+  const stderr = capture()
+  const input = options.input ?? ''
+  // A real stream, as process.stdin is: some commands iterate it, some hand it to node:readline.
+  const stdin = Object.assign(Readable.from(input === '' ? [] : [Buffer.from(input)]), {
+    isTTY: options.stdinTTY === true,
+  })
+  const code = await runCli(args, { env, stdin, stdout, stderr, now: options.now ?? (() => Date.now()) })
+  return { code, stdout: stdout.text(), stderr: stderr.text() }
 }
 
 /** Spawns `node dist/cli/main.js ...args` and collects its output. */
-export function run(args: readonly string[], options: RunOptions = {}): Promise<Run> {
+export function spawnCli(args: readonly string[], options: RunOptions = {}): Promise<Run> {
   const env: Record<string, string> = {}
   for (const [name, value] of Object.entries(process.env)) {
     if (value !== undefined && !name.startsWith('SMILEID_')) env[name] = value

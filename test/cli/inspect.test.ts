@@ -1,6 +1,18 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { createRequire } from 'node:module'
+import { afterAll, describe, expect, it } from 'vitest'
+import { LegacySecKeyAuth, SignatureAuth } from '../../src/index.js'
+import { createTestKeys } from '../../src/testing/index.js'
 import { keyText, secKeyVectors, signatureVectors } from '../support/vectors.js'
-import { expectNoSecrets, expectUsageError, json, requireBuild, run, scratch, type Run } from './helpers.js'
+import { expectNoSecrets, expectUsageError, json, run, scratch, type Run } from './helpers.js'
+
+const require = createRequire(import.meta.url)
+/** smile-identity-core 1.3.0, as partners run it. */
+const { Signature: Sdk1Signature } = require('smile-identity-core') as {
+  Signature: new (
+    partnerId: string,
+    apiKey: string,
+  ) => { generate_sec_key(timestamp?: number): { sec_key: string; timestamp: number } }
+}
 
 interface Finding {
   level: 'ok' | 'info' | 'warn' | 'error'
@@ -29,7 +41,6 @@ const serverSecKey = (timestamp: number | string) =>
   sec.serverSecKeys.find((vector) => vector.timestamp === timestamp)!.server_sec_key
 
 const files = scratch()
-beforeAll(requireBuild)
 afterAll(() => files.remove())
 
 /** Runs `inspect` on a body (JSON on stdin) and returns the parsed report. */
@@ -286,13 +297,106 @@ describe("inspect with keys: the causes of Smile ID's 2204/2205", () => {
     expect(codes(seconds.report)).toContain('key_matches_variant')
   })
 
-  it('sec_key: a right hash half whose RSA half the public key cannot open (partner → Smile value, or other key)', async () => {
+  it('sec_key: a correct partner → Smile ID request (SDK 1.3.0 generate_sec_key) is not a problem (rc 0)', async () => {
+    // The RSA half of a partner's sec_key is encrypted for Smile ID: the public key cannot open it.
+    const sdk = new Sdk1Signature('085', SEC_KEY_API_KEY)
+    const { sec_key, timestamp } = sdk.generate_sec_key()
+    const body = { partner_id: '085', sec_key, timestamp, partner_params: { job_id: 'j1', user_id: 'u1' } }
+    const { run: result, report } = await inspect(body, [], { SMILEID_SEC_KEY_API_KEY: SEC_KEY_API_KEY })
+    expect(result.code, result.stdout).toBe(0)
+    expect(report.likelyCause).toBeNull()
+    expect(codes(report)).toEqual(expect.arrayContaining(['sec_key_hash_matches', 'sec_key_partner_made']))
+    expect(codes(report)).not.toContain('sec_key_rsa_mismatch')
+    expect(report.keyCheck).toBe('not_checked')
+    // The recorded partner sample too, and in text form it says why the key cannot check it.
     const sample = sec.partnerSamples.find((entry) => entry.api_key_format === 'b64_spki_pem')!
-    const body = { partner_id: '085', sec_key: sample.sec_key, timestamp: sample.timestamp }
+    const text = await run(['inspect', '--format', 'text'], {
+      input: JSON.stringify({ partner_id: '085', sec_key: sample.sec_key, timestamp: sample.timestamp }),
+      env: { SMILEID_SEC_KEY_API_KEY: SEC_KEY_API_KEY },
+    })
+    expect(text.code).toBe(0)
+    expect(text.stdout).toMatch(/keys +not checkable with a public key/)
+    expect(text.stdout).toMatch(/No problem found\./)
+  })
+
+  it('sec_key: a Smile ID callback whose RSA half the public key cannot open is from another key (rc 1)', async () => {
+    const other = createTestKeys({ partnerId: '085' })
+    const smile = new LegacySecKeyAuth({ partnerId: '085', privateKey: other.secKeyPrivateKey })
+    const body = { partner_id: '085', ResultCode: '1012', ...(await smile.sign()) }
     const { run: result, report } = await inspect(body, [], { SMILEID_SEC_KEY_API_KEY: SEC_KEY_API_KEY })
     expect(result.code).toBe(1)
     expect(codes(report)).toContain('sec_key_hash_matches')
+    expect(report.keyCheck).toBe('mismatch')
     expect(report.likelyCause?.code).toBe('sec_key_rsa_mismatch')
+    expect(report.likelyCause?.message).toMatch(/other environment/)
+  })
+
+  it('a key with a trailing newline (the common 2205): found and explained, from the environment or a file', async () => {
+    const signed = async (key: string) => ({
+      partner_id: '085',
+      ...(await new SignatureAuth({ partnerId: '085', apiKey: key }).sign()),
+    })
+    // The sender's code used the key with its newline; the same key is given here.
+    for (const ending of ['\n', '\r\n']) {
+      const body = await signed(`${SIGNATURE_KEY}${ending}`)
+      const fromEnv = await inspect(body, [], { SMILEID_API_KEY: `${SIGNATURE_KEY}${ending}` })
+      expect(fromEnv.run.code).toBe(1)
+      expect(fromEnv.report.likelyCause?.code).toBe('key_whitespace')
+      expect(fromEnv.report.likelyCause?.message).toMatch(/trailing line break.*2205/)
+      expect(fromEnv.report.likelyCause?.message).toContain('SMILEID_API_KEY')
+      // A key file: the CLI drops the final newline, but the sender's code may not have.
+      const path = files.file(`key${ending.length}.txt`, `${SIGNATURE_KEY}${ending}`)
+      const fromFile = await inspect(body, ['--api-key-file', path])
+      expect(fromFile.run.code).toBe(1)
+      expect(fromFile.report.likelyCause?.code).toBe('key_whitespace')
+      expect(fromFile.report.likelyCause?.message).toContain(`--api-key-file ${path}`)
+    }
+    // The clean key from a file with a final newline stays a match, with nothing to report.
+    const clean = await inspect(await signed(SIGNATURE_KEY), [
+      '--api-key-file',
+      files.file('clean.txt', `${SIGNATURE_KEY}\n`),
+    ])
+    expect(clean.run.code).toBe(0)
+    expect(clean.report.likelyCause).toBeNull()
+  })
+
+  it('a timestamp is a problem in inspect exactly when verify rejects it (new Date().toString() and others)', async () => {
+    const NOW = Date.parse('2023-11-14T22:13:20.000Z')
+    const date = new Date(NOW)
+    const candidates: Array<string | number> = [
+      date.toString(),
+      date.toUTCString(),
+      date.toISOString(),
+      date.toLocaleString('en-US', { timeZone: 'UTC' }),
+      '2023-11-14 22:13:20 +0000',
+      '2023-11-14T22:13:20.123456+00:00',
+      '2023-02-30T22:13:20.000Z',
+      '1700000000',
+      NOW,
+      '1e300',
+      'yesterday',
+    ]
+    const auth = new SignatureAuth({ partnerId: '085', apiKey: SIGNATURE_KEY })
+    for (const timestamp of candidates) {
+      const body = JSON.stringify({ partner_id: '085', ...(await auth.sign({ timestamp })) })
+      const options = { input: body, env: withKey, now: () => NOW }
+      const verified = await run(['verify', '--json'], options)
+      const inspected = await run(['inspect', '--json'], options)
+      const report = json<Inspection>(inspected)
+      const label = `${String(timestamp)}: verify ${verified.stdout}`
+      expect(inspected.code, label).toBe(verified.code)
+      expect(report.likelyCause?.code === 'timestamp_unreadable', label).toBe(
+        json(verified).reason === 'malformed_credentials',
+      )
+    }
+    const toString = json<Inspection>(
+      await run(['inspect', '--json'], {
+        input: JSON.stringify({ partner_id: '085', ...(await auth.sign({ timestamp: date.toString() })) }),
+        env: withKey,
+        now: () => NOW,
+      }),
+    )
+    expect(toString.likelyCause?.message).toMatch(/new Date\(\)\.toString\(\).*toISOString/)
   })
 
   it('reads a header-signed request from -H flags alone', async () => {

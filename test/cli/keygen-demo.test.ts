@@ -1,8 +1,7 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { expectNoSecrets, expectUsageError, json, requireBuild, run, scratch } from './helpers.js'
+import { afterAll, describe, expect, it } from 'vitest'
+import { expectNoSecrets, expectUsageError, json, run, scratch } from './helpers.js'
 
 const files = scratch()
-beforeAll(requireBuild)
 afterAll(() => files.remove())
 
 interface TestKeys {

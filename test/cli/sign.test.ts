@@ -1,7 +1,7 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { afterAll, describe, expect, it } from 'vitest'
 import { LegacySecKeyAuth, SignatureAuth } from '../../src/index.js'
 import { keyText, secKeyVectors, signatureVectors } from '../support/vectors.js'
-import { expectNoSecrets, expectUsageError, json, requireBuild, run, scratch } from './helpers.js'
+import { expectNoSecrets, expectUsageError, json, run, scratch } from './helpers.js'
 
 const SIGNATURE_KEY = 'sig-api-key-0123456789abcdef'
 const VECTOR_TIMESTAMP = '2023-11-14T22:13:20.000Z'
@@ -10,7 +10,6 @@ const SEC_KEY_API_KEY = keyText('apikey_b64_spki_pem.txt').trim()
 const PRIVATE_KEY = secKeyVectors().privateKeyPem
 
 const files = scratch()
-beforeAll(requireBuild)
 afterAll(() => files.remove())
 
 describe('sign --scheme signature', () => {
@@ -41,6 +40,21 @@ describe('sign --scheme signature', () => {
     expect(json(fromFlag).signature).toBe(VECTOR_SIGNATURE)
     expectNoSecrets(fromFile, [SIGNATURE_KEY])
     expectNoSecrets(fromFlag, [SIGNATURE_KEY])
+  })
+
+  it('warns on stderr when the key ends with a newline (what Smile ID answers 2205 to)', async () => {
+    const args = ['sign', '--scheme', 'signature', '--partner-id', '085', '--timestamp', VECTOR_TIMESTAMP]
+    const result = await run(args, { env: { SMILEID_API_KEY: `${SIGNATURE_KEY}\n` } })
+    expect(result.code).toBe(0)
+    expect(result.stderr).toMatch(
+      /^warning: the key from SMILEID_API_KEY starts or ends with whitespace.*2205/,
+    )
+    expect(json(result).signature).not.toBe(VECTOR_SIGNATURE)
+    expectNoSecrets(result, [SIGNATURE_KEY])
+    // A key file's single final newline is not part of the key: no warning.
+    const clean = await run([...args, '--api-key-file', files.file('nl.key', `${SIGNATURE_KEY}\n`)])
+    expect(clean.stderr).toBe('')
+    expect(json(clean).signature).toBe(VECTOR_SIGNATURE)
   })
 
   it('signs every timestamp spelling byte for byte, like the SDKs', async () => {
@@ -154,7 +168,7 @@ describe('sign --scheme sec_key', () => {
       },
     )
     expect(result.code, result.stderr).toBe(0)
-    expect(result.stdout).toMatch(/"timestamp":1700000000000[,}]/)
+    expect(result.stdout).toMatch(/"timestamp": 1700000000000[,\n}]/)
     const fields = json<{ sec_key: string; timestamp: number; partner_id: string }>(result)
     expect(fields.timestamp).toBe(1700000000000)
     expect(fields.partner_id).toBe('085')

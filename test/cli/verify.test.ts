@@ -1,7 +1,7 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { afterAll, describe, expect, it } from 'vitest'
 import { LegacySecKeyAuth, SignatureAuth } from '../../src/index.js'
 import { keyText, secKeyVectors } from '../support/vectors.js'
-import { expectNoSecrets, expectUsageError, json, requireBuild, run, scratch } from './helpers.js'
+import { expectNoSecrets, expectUsageError, json, run, scratch } from './helpers.js'
 
 const SIGNATURE_KEY = 'sig-api-key-0123456789abcdef'
 const SEC_KEY_API_KEY = keyText('apikey_b64_spki_pem.txt').trim()
@@ -10,7 +10,6 @@ const smileSecKey = new LegacySecKeyAuth({ partnerId: '085', privateKey: secKeyV
 const BOTH_KEYS = { SMILEID_API_KEY: SIGNATURE_KEY, SMILEID_SEC_KEY_API_KEY: SEC_KEY_API_KEY }
 
 const files = scratch()
-beforeAll(requireBuild)
 afterAll(() => files.remove())
 
 /** A callback body signed now, as Smile ID sends it. */
