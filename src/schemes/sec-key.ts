@@ -111,6 +111,11 @@ function isLowerHex64(text: string): boolean {
 }
 const HASH_LENGTH = 64
 
+/** At most 200 characters, like every failure message. */
+const OWN_SEC_KEY_HINT =
+  'sec_key does not match: the hash half is right, but the RSA half does not open with this public key. ' +
+  'Only the private key can check a partner-made sec_key (as sign() makes)'
+
 /**
  * Signs and verifies the legacy `sec_key` scheme for one partner.
  *
@@ -393,19 +398,17 @@ export class LegacySecKeyAuth implements AuthStrategy<SecKeyCredentials> {
   }
 
   /**
-   * Why a sec_key did not match. A right hash half (anyone can compute it) with an RSA half of the key's size
-   * that no key opens is what a value made in the other direction looks like, such as checking one's own
-   * `sign()` output: say so, since sec_key is asymmetric. The message holds no part of the value.
+   * Why a sec_key did not match. In the partner role, a right hash half (anyone can compute it) with an RSA
+   * half of the key's size that no key opens is what a partner-made value looks like, such as one's own
+   * `sign()` output: say so, since sec_key is asymmetric. The message holds no part of the value. The
+   * server role keeps one answer for every failure: its private-key decryption must not tell a padding
+   * error from a wrong hash (see docs/security.md on Bleichenbacher and Marvin).
    */
   #mismatch(hashMatches: boolean, block: Uint8Array): string {
-    if (!hashMatches || !this.#keys.some((key) => key.size === block.length)) return 'sec_key does not match'
-    return this.role === 'partner'
-      ? 'sec_key does not match: its hash half is right, but its RSA half does not open with the public key. ' +
-          "A partner-made sec_key (as sign() makes with the 'API Key for Sec Key') is public-key encrypted, and " +
-          'only the private key can check it; otherwise it was made with another key'
-      : 'sec_key does not match: its hash half is right, but its RSA half does not open with the private key. ' +
-          'A Smile-made sec_key (as sign() makes in the server role) is checked with the public key, in the ' +
-          'partner role; otherwise it was made with another key'
+    if (this.role === 'server' || !hashMatches || !this.#keys.some((key) => key.size === block.length)) {
+      return 'sec_key does not match'
+    }
+    return OWN_SEC_KEY_HINT
   }
 
   #succeed(keyId: string, timestamp: string | number, options: VerifyOptions | undefined) {
