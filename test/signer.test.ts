@@ -269,6 +269,8 @@ describe('MigratingSigner: audit', () => {
       sourceIp: null,
       source_sdk: null,
       source_sdk_version: null,
+      authenticated: true,
+      instance: null,
     })
     expect(events[1]).toMatchObject({
       scheme: 'sec_key' in body ? 'sec_key' : 'signature',
