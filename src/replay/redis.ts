@@ -261,6 +261,10 @@ class Health {
   readonly #onError: ((error: RedisStoreError) => void) | undefined
   #warned = false
 
+  snapshot(): RedisStoreStats {
+    return { ...this.stats, byCode: { ...this.stats.byCode } }
+  }
+
   constructor(onError: unknown, owner: string) {
     if (onError !== undefined && typeof onError !== 'function') {
       throw new ConfigurationError('invalid_options', `${owner}: \`onError\` must be a function`)
@@ -404,7 +408,7 @@ export class RedisReplayStore implements ReplayStore {
   }
 
   /**
-   * Failures by code and late writes undone, since construction (a live view).
+   * Failures by code and late writes undone, since construction (a snapshot).
    *
    * @example
    * ```ts
@@ -412,7 +416,7 @@ export class RedisReplayStore implements ReplayStore {
    * ```
    */
   get stats(): RedisStoreStats {
-    return this.#health.stats
+    return this.#health.snapshot()
   }
 
   /**
@@ -564,7 +568,7 @@ export class RedisUpgradeStore implements UpgradeStore {
   }
 
   /**
-   * Failures by code since construction (a live view).
+   * Failures by code since construction (a snapshot).
    *
    * @example
    * ```ts
@@ -572,7 +576,7 @@ export class RedisUpgradeStore implements UpgradeStore {
    * ```
    */
   get stats(): RedisStoreStats {
-    return this.#health.stats
+    return this.#health.snapshot()
   }
 
   /**
