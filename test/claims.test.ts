@@ -200,6 +200,20 @@ describe('conflicting partner claims, every combination', () => {
         [c.header, c.partnerId, c.smileClientId].map((s) => s.partner).filter((p) => p !== null),
       )
       const claim = readClaim(requestFor(c).body, requestFor(c).headers)
+      // readClaim reads the partner inline (hot path); readPartnerClaim is the same rule, standalone.
+      const partner = readPartnerClaim(
+        requestFor(c).body,
+        requestFor(c).headers,
+        c.transport === 'headers' ? 'headers' : 'body',
+      )
+      expect(partner.ok, label(c)).toBe(named.size <= 1)
+      if (partner.ok && claim.ok) {
+        expect([partner.partnerId, partner.source, partner.isNumber], label(c)).toEqual([
+          claim.partnerId,
+          claim.partnerIdSource,
+          claim.partnerIdIsNumber,
+        ])
+      }
       const result = await verifier.verify(requestFor(c))
       const scheme = c.transport === 'headers' || c.transport === 'body signature' ? 'signature' : 'sec_key'
       if (named.size > 1) {

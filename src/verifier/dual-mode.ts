@@ -445,12 +445,18 @@ export class DualModeVerifier {
     nowMs: number,
   ): VerificationResult {
     if (this.#sinks.length > 0) {
-      // The audit step reads request-supplied objects too (body fields, the context): it reads them
-      // through guards, and whatever still fails is counted, never thrown at the caller.
+      // The audit step reads request-supplied objects too (body fields, the context). Plain objects cost
+      // nothing extra; when a read throws (a getter, a Proxy) the event is built again from guarded
+      // copies. Emitting is the event's last step and never throws, so no event goes out twice. What
+      // still fails is counted, never thrown at the caller.
       try {
-        this.#audit(decision, claim, auditBody(body), auditContext(context), nowMs)
+        this.#audit(decision, claim, body, context, nowMs)
       } catch {
-        this.#stats.auditErrors++
+        try {
+          this.#audit(decision, claim, auditBody(body), auditContext(context), nowMs)
+        } catch {
+          this.#stats.auditErrors++
+        }
       }
     }
     return decision.result
