@@ -7,7 +7,7 @@
 import { openAppendFile } from '#audit-file'
 import { ConfigurationError } from '../errors.js'
 import type { AuditEvent, AuditSinkObject } from './events.js'
-import { UsageAggregator, type UsageReport } from './report.js'
+import { AuditSummary, type UsageReport } from './report.js'
 
 /** The part of a Node `Writable` the JSONL sink uses. */
 export interface LineWritable {
@@ -190,6 +190,7 @@ export function jsonlAuditSink(
 
 /**
  * An audit sink that keeps usage counters in memory, for dashboards and a `/healthz`-style readiness check.
+ * Memory stays bounded under attack: unverified requests are only counted, never given a row.
  *
  * @example
  * ```ts
@@ -199,7 +200,14 @@ export function jsonlAuditSink(
  * ```
  */
 export class LegacyUsageTracker implements AuditSinkObject {
-  #aggregator = new UsageAggregator()
+  readonly #quietPeriodDays: number | undefined
+  #aggregator: AuditSummary
+
+  /** `quietPeriodDays` (default 30) is the quiet period of {@link LegacyUsageTracker.report}'s verdict. */
+  constructor(options: { quietPeriodDays?: number } = {}) {
+    this.#quietPeriodDays = options.quietPeriodDays
+    this.#aggregator = new AuditSummary({ quietPeriodDays: this.#quietPeriodDays })
+  }
 
   /** Counts one event. */
   write(event: AuditEvent): void {
@@ -213,6 +221,6 @@ export class LegacyUsageTracker implements AuditSinkObject {
 
   /** Forgets all counts. */
   reset(): void {
-    this.#aggregator = new UsageAggregator()
+    this.#aggregator = new AuditSummary({ quietPeriodDays: this.#quietPeriodDays })
   }
 }
