@@ -69,7 +69,11 @@ export interface Readiness {
   verdict: 'ready' | 'not_ready' | 'insufficient_evidence'
   /** The quiet period the verdict was judged on, in days. */
   quietPeriodDays: number
-  /** The earliest instant at which the verdict turns (or turned) `ready` if nothing changes, or `null` when no evidence dates it. */
+  /**
+   * The earliest instant at which the verdict turns (or turned) `ready` if nothing changes:
+   * `max(lastLegacyAt, firstEventAt, end of the last gap, last event of a stopped instance) + quietPeriodDays`;
+   * `null` when no evidence dates it (no authenticated event, or none inside the quiet period).
+   */
   readyOn: string | null
   /** `true` when no authentic legacy use (accepted, would_reject or refused) is in the records read. */
   legacyFree: boolean
@@ -235,6 +239,13 @@ export function judgeReadiness(
     )
   }
   const evidenceBlockers: string[] = []
+  // A log that stopped before the quiet period proves nothing about it (a sink or a process that died).
+  const stale = collector.lastMs < quietStartMs
+  if (stale) {
+    evidenceBlockers.push(
+      `no authenticated event inside the ${period}: the last one is from ${iso(collector.lastMs)}, so the records stopped before it`,
+    )
+  }
   if (collector.firstMs > quietStartMs) {
     const days = Math.max(0, Math.floor((nowMs - collector.firstMs) / DAY_MS))
     evidenceBlockers.push(
@@ -256,7 +267,7 @@ export function judgeReadiness(
   return {
     verdict,
     quietPeriodDays,
-    readyOn,
+    readyOn: stale ? null : readyOn,
     legacyFree,
     lastLegacyAt,
     blockers: [...legacyBlockers, ...evidenceBlockers],

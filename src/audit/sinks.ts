@@ -440,18 +440,21 @@ function warner(option: boolean | ((message: string) => void)): (message: string
  * ```
  */
 export class LegacyUsageTracker implements AuditSinkObject {
-  readonly #quietPeriodDays: number | undefined
+  readonly #options: { quietPeriodDays?: number | undefined; since?: Date | undefined }
   #aggregator: AuditSummary
 
-  /** `quietPeriodDays` (default 30) is the quiet period of {@link LegacyUsageTracker.report}'s verdict. */
-  constructor(options: { quietPeriodDays?: number } = {}) {
-    this.#quietPeriodDays = options.quietPeriodDays
-    this.#aggregator = new AuditSummary({ quietPeriodDays: this.#quietPeriodDays })
+  /**
+   * `quietPeriodDays` (default 30) is the quiet period of {@link LegacyUsageTracker.report}'s verdict;
+   * records before `since` are ignored.
+   */
+  constructor(options: { quietPeriodDays?: number; since?: Date } = {}) {
+    this.#options = { quietPeriodDays: options.quietPeriodDays, since: options.since }
+    this.#aggregator = new AuditSummary(this.#options)
   }
 
-  /** Counts one event. */
-  write(event: AuditEvent): void {
-    this.#aggregator.add(event)
+  /** Counts one event, or one gap record read back from a log (missing evidence). */
+  write(record: AuditEvent | AuditGapRecord): void {
+    this.#aggregator.add(record)
   }
 
   /** The usage report for everything seen since construction or the last {@link LegacyUsageTracker.reset}. */
@@ -461,6 +464,6 @@ export class LegacyUsageTracker implements AuditSinkObject {
 
   /** Forgets all counts. */
   reset(): void {
-    this.#aggregator = new AuditSummary({ quietPeriodDays: this.#quietPeriodDays })
+    this.#aggregator = new AuditSummary(this.#options)
   }
 }

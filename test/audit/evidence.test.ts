@@ -228,6 +228,15 @@ describe('readiness verdict', () => {
     expect(onlyForged.evidence.events).toBe(0)
   })
 
+  it('a log that stopped before the quiet period proves nothing: insufficient_evidence, no readyOn', async () => {
+    const report = await summarize(daily(90).slice(0, 40))
+    expect(report.evidence.lastEventAt).toBe(ago(51))
+    expect(report.readiness).toMatchObject({ verdict: 'insufficient_evidence', readyOn: null })
+    expect(report.readiness.blockers).toEqual([
+      expect.stringMatching(/^no authenticated event inside the 30-day quiet period/),
+    ])
+  })
+
   it('lists silent days inside the span (complete UTC days only) without deciding on them', async () => {
     const records = daily(40).filter((e) => e.time !== ago(20) && e.time !== ago(21))
     const report = await summarize(records)

@@ -102,7 +102,7 @@ describe('smileid-auth: commands, help and usage errors', () => {
     )
     expectUsageError(
       await run(['audit', 'x.jsonl', '--format', 'pdf']),
-      /--format must be one of table, json, html/,
+      /--format must be one of table, text, json, html/,
     )
   })
 })
