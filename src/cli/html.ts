@@ -98,8 +98,10 @@ h2 { font-size: 1.1rem; margin: 2rem 0 0.5rem; }
 .ready { background: #e8f5e9; border-color: #66bb6a; }
 .blocked { background: #fdecea; border-color: #e57373; }
 .unsure { background: #fff8e1; border-color: #ffb300; }
-.blockers { margin: 0.5rem 0 0; padding-left: 1.2rem; }
-.evidence { margin: 0.75rem 0 0; padding-left: 1.2rem; color: #333; }
+.blockers { margin: 0.2rem 0 0; padding-left: 1.2rem; }
+.evidence { margin: 0.2rem 0 0; padding-left: 1.2rem; color: #333; }
+.label { font-weight: 600; margin: 0.75rem 0 0 !important; font-size: 0.85rem; text-transform: uppercase; letter-spacing: 0.04em; color: #555; }
+td.t { white-space: nowrap; }
 table { border-collapse: collapse; width: 100%; margin-top: 0.5rem; }
 th, td { text-align: left; padding: 0.3rem 0.6rem; border-bottom: 1px solid #ddd; vertical-align: top; }
 th { font-weight: 600; background: #fafafa; }
@@ -116,7 +118,8 @@ svg text { font: 12px system-ui, sans-serif; fill: #444; }
 <div class="verdict ${klass}">
 <p class="head"><strong>${head.label}</strong>: ${escapeHtml(head.text)}.</p>
 <p><strong>Ready on:</strong> ${escapeHtml(readyOnText(report))}.</p>
-${blockers}
+${blockers === '' ? '' : `<p class="label">Blockers</p>${blockers}`}
+<p class="label">Evidence</p>
 <ul class="evidence">
 <li>${escapeHtml(first ?? '')}</li>
 ${rest.map((line) => `<li>${escapeHtml(line)}</li>`).join('\n')}
@@ -230,7 +233,7 @@ function renderMultiples(report: UsageReport, data: HtmlData): string {
     .sort((a, b) => (b.legacy > 0 ? 1 : 0) - (a.legacy > 0 ? 1 : 0))
   const count = range.last - range.first + 1
   const labelW = 150
-  const shareW = 70
+  const shareW = 100
   const cell = Math.max(3, Math.min(14, Math.floor(720 / count)))
   const rowH = 34
   const width = labelW + count * cell + shareW
@@ -295,7 +298,7 @@ function renderSdkTable(report: UsageReport): string {
   const rows = report.partners.flatMap((p) =>
     p.legacySdks.map(
       (s) =>
-        `<tr><td>${escapeHtml(p.partnerId)}</td><td>${escapeHtml(s.sdk)}</td><td>${escapeHtml(s.version)}</td><td class="n">${grouped(s.count)}</td><td>${escapeHtml(p.lastLegacyAt ?? '-')}</td></tr>`,
+        `<tr><td>${escapeHtml(p.partnerId)}</td><td>${escapeHtml(s.sdk)}</td><td>${escapeHtml(s.version)}</td><td class="n">${grouped(s.count)}</td><td class="t">${shortTime(p.lastLegacyAt)}</td></tr>`,
     ),
   )
   if (rows.length === 0) return '<p class="note">No authentic legacy request in these records.</p>'
@@ -311,7 +314,7 @@ function renderPartnerTable(report: UsageReport): string {
   if (report.partners.length === 0) return '<p class="note">No authenticated partner traffic.</p>'
   const rows = report.partners.map(
     (p) =>
-      `<tr><td>${escapeHtml(p.partnerId)}</td><td class="n">${grouped(p.total)}</td><td class="n">${grouped(p.byScheme.signature)}</td><td class="n">${grouped(p.byScheme.sec_key)}</td><td class="n">${grouped(p.legacyRefused)}</td><td class="n">${grouped(p.brownoutRefused)}</td><td class="n">${grouped(p.rejected)}</td><td class="n">${legacyShare(p.byScheme.signature, p.byScheme.sec_key)}</td><td>${escapeHtml(p.lastLegacyAt ?? '-')}</td></tr>`,
+      `<tr><td>${escapeHtml(p.partnerId)}</td><td class="n">${grouped(p.total)}</td><td class="n">${grouped(p.byScheme.signature)}</td><td class="n">${grouped(p.byScheme.sec_key)}</td><td class="n">${grouped(p.legacyRefused)}</td><td class="n">${grouped(p.brownoutRefused)}</td><td class="n">${grouped(p.rejected)}</td><td class="n">${legacyShare(p.byScheme.signature, p.byScheme.sec_key)}</td><td class="t">${shortTime(p.lastLegacyAt)}</td></tr>`,
   )
   return `<table>
 <thead><tr><th>partner</th><th class="n">total</th><th class="n">signature</th><th class="n">sec_key</th><th class="n">legacy refused</th><th class="n">in brownout</th><th class="n">rejected</th><th class="n">legacy share</th><th>last legacy</th></tr></thead>
@@ -336,6 +339,15 @@ function renderUnverified(report: UsageReport): string {
 ${rows.join('\n')}
 </tbody>
 </table>`
+}
+
+/** `2026-10-17 10:41 UTC`: an ISO time as a person reads it in a table. */
+function shortTime(iso: string | null): string {
+  if (iso === null) return '-'
+  const ms = Date.parse(iso)
+  return Number.isFinite(ms)
+    ? `${new Date(ms).toISOString().slice(0, 16).replace('T', ' ')} UTC`
+    : escapeHtml(iso)
 }
 
 function truncate(text: string, size: number): string {
