@@ -22,6 +22,7 @@ const PARTS = {
   'cold-start': { script: 'cold-start.mjs', title: 'cold start' },
   memory: { script: 'memory.mjs', title: 'memory', nodeArgs: ['--expose-gc'] },
   'replay-store': { script: 'replay-store.mjs', title: 'replay store under churn' },
+  audit: { script: 'audit.mjs', title: 'audit CLI over large logs' },
 }
 
 function machine() {
