@@ -164,13 +164,16 @@ async function main() {
       const base = []
       const cli = []
       let rss = 0
+      let baseRss = 0
       for (let round = 0; round < rounds; round++) {
         // Alternate which runs first.
         const pair = round % 2 === 0 ? ['baseline', 'audit'] : ['audit', 'baseline']
         for (const mode of pair) {
           const r = child(mode, files)
-          if (mode === 'baseline') base.push(r.cpuMs)
-          else {
+          if (mode === 'baseline') {
+            base.push(r.cpuMs)
+            baseRss = Math.max(baseRss, r.maxRssMB)
+          } else {
             if (r.status === 2 || r.status === null) throw new Error(`audit exited ${r.status}`)
             cli.push(r.cpuMs)
             rss = Math.max(rss, r.maxRssMB)
@@ -178,13 +181,20 @@ async function main() {
         }
       }
       const ratio = median(cli) / median(base)
-      results[name] = { baselineMs: median(base), auditMs: median(cli), ratio, maxRssMB: rss }
+      results[name] = {
+        baselineMs: median(base),
+        auditMs: median(cli),
+        ratio,
+        maxRssMB: rss,
+        baselineRssMB: baseRss,
+      }
       rows.push([
         name,
         `${median(base).toFixed(0)} ms`,
         `${median(cli).toFixed(0)} ms`,
         `${ratio.toFixed(2)}×`,
         `${rss.toFixed(0)} MB`,
+        `${baseRss.toFixed(0)} MB`,
       ])
       const status = (ok) => (quick ? 'N/A' : ok ? 'PASS' : 'MISS')
       targets.push({
@@ -198,7 +208,17 @@ async function main() {
         measured: `${rss.toFixed(0)} MB`,
       })
     }
-    printTable(['input', 'readline + JSON.parse', 'smileid-auth audit', 'ratio', 'audit peak RSS'], rows)
+    printTable(
+      [
+        'input',
+        'readline + JSON.parse',
+        'smileid-auth audit',
+        'ratio',
+        'audit peak RSS',
+        'baseline peak RSS',
+      ],
+      rows,
+    )
     for (const t of targets) log(`${t.status.padEnd(4)}  ${t.label}: ${t.measured}`)
     if (typeof flags.json === 'string')
       await writeJson(flags.json, { events, rounds, results, targets, quick })

@@ -117,21 +117,30 @@ export class EvidenceCollector {
   readonly #days = new Set<number>()
   readonly #gaps: EvidenceGap[] = []
   readonly #instances = new Map<string, InstanceCounts>()
+  // Consecutive events mostly share a day and an instance: remember the last of each.
+  #lastDay = NaN
+  #lastInstance: string | null = null
+  #lastCounts: InstanceCounts | null = null
 
   /** Counts one authenticated event at `ms` written by `instance`. */
   addEvent(ms: number, instance: unknown): void {
     this.events++
     if (ms < this.firstMs) this.firstMs = ms
     if (ms > this.lastMs) this.lastMs = ms
-    const days = this.#days
-    if (days.size < MAX_DAYS) days.add(Math.floor(ms / DAY_MS))
+    const day = Math.floor(ms / DAY_MS)
+    if (day !== this.#lastDay) {
+      this.#lastDay = day
+      if (this.#days.size < MAX_DAYS) this.#days.add(day)
+    }
     if (typeof instance === 'string') {
-      let counts = this.#instances.get(instance)
-      if (counts === undefined) {
+      let counts = instance === this.#lastInstance ? this.#lastCounts : this.#instances.get(instance)
+      if (counts === undefined || counts === null) {
         const name = this.#instances.size < MAX_INSTANCES ? instance : OTHER_INSTANCES
         counts = this.#instances.get(name)
         if (counts === undefined) this.#instances.set(name, (counts = { events: 0, firstMs: ms, lastMs: ms }))
       }
+      this.#lastInstance = instance
+      this.#lastCounts = counts
       counts.events++
       if (ms < counts.firstMs) counts.firstMs = ms
       if (ms > counts.lastMs) counts.lastMs = ms

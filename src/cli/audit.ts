@@ -11,7 +11,9 @@ import { createReadStream } from 'node:fs'
 import { readdir, stat, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { createGunzip } from 'node:zlib'
-import { LegacyUsageTracker, type AuditEvent, type AuditGapRecord, type UsageReport } from '../index.js'
+import type { AuditEvent, AuditGapRecord, UsageReport } from '../index.js'
+// The public tracker, imported from its own module: the audit needs no crypto, verifier or schema code.
+import { LegacyUsageTracker } from '../audit/sinks.js'
 import { HELP_OPTION, formatDuration, helpHint, oneOf, parseCommand, readDuration } from './args.js'
 import { UsageError, type CliContext, type Command, type Output } from './context.js'
 import { renderHtml } from './html.js'
@@ -256,7 +258,7 @@ async function readSource(
   let file: ReturnType<typeof createReadStream> | null = null
   if (source.path === null) input = context.stdin
   else {
-    file = createReadStream(source.path, { highWaterMark: 256 * 1024 })
+    file = createReadStream(source.path, { highWaterMark: 128 * 1024 })
     if (source.gzip) {
       const gunzip = createGunzip()
       file.on('error', (error) => gunzip.destroy(error))
