@@ -10,6 +10,7 @@
 import { createReadStream } from 'node:fs'
 import { readdir, stat, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
+import { StringDecoder } from 'node:string_decoder'
 import { createGunzip } from 'node:zlib'
 import type { AuditEvent, AuditGapRecord, UsageReport } from '../index.js'
 // The public tracker, imported from its own module: the audit needs no crypto, verifier or schema code.
@@ -265,15 +266,15 @@ async function readSource(
       input = file.pipe(gunzip)
     } else input = file
   }
-  const decoder = new TextDecoder('utf-8')
+  const decoder = new StringDecoder('utf8')
   let rest = ''
   try {
     for await (const chunk of input) {
-      const text = typeof chunk === 'string' ? chunk : decoder.decode(chunk, { stream: true })
+      const text = typeof chunk === 'string' ? chunk : decoder.write(chunk)
       rest = splitLines(rest, text, onLine)
       if (file !== null) onProgress(file.bytesRead)
     }
-    const last = rest + decoder.decode()
+    const last = rest + decoder.end()
     if (last.length > 0) onLine(last)
   } finally {
     file?.destroy()
