@@ -26,6 +26,7 @@ const PARTS = {
   fingerprint: { script: 'fingerprint.mjs', title: 'replay fingerprint of a 1 MB body' },
   opentelemetry: { script: 'opentelemetry.mjs', title: 'OpenTelemetry audit sink' },
   gateway: { script: 'gateway.mjs', title: 'gateway inbound proxy' },
+  audit: { script: 'audit.mjs', title: 'audit CLI over large logs' },
 }
 
 function machine() {

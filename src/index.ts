@@ -56,7 +56,8 @@ export type {
   LineWritable,
 } from './audit/sinks.js'
 export { summarizeAudit } from './audit/report.js'
-export type { PartnerUsage, SummarizeOptions, UsageReport } from './audit/report.js'
+export type { LegacyCount, PartnerUsage, SummarizeOptions, UsageReport } from './audit/report.js'
+export type { Evidence, EvidenceGap, EvidenceInstance, Readiness } from './audit/evidence.js'
 export { callbackBodySchema, secKeyCredentialsSchema, signatureCredentialsSchema } from './schemas.js'
 export type { CallbackBody } from './schemas.js'
 export { MigratingSigner } from './signer.js'

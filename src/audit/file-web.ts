@@ -5,10 +5,10 @@
  * @module
  */
 import { ConfigurationError } from '../errors.js'
-import type { LineWritable } from './sinks.js'
+import type { AuditFile } from './sinks.js'
 
 /** Always throws: pass a writable stream to `jsonlAuditSink` on this runtime. */
-export function openAppendFile(path: string): LineWritable {
+export function openAuditFile(path: string): AuditFile {
   void path
   throw new ConfigurationError(
     'invalid_options',

@@ -1,86 +1,110 @@
 /**
- * `smileid-auth audit`: reads JSONL audit logs line by line (never a whole file in memory) and prints
- * the `UsageReport` as a table, JSON, or a self-contained HTML page with a chart.
+ * `smileid-auth audit`: reads a fleet's JSONL audit logs (files, directories, gzip, rotated files, stdin),
+ * line by line and never a whole file in memory, and prints the dated migration verdict with its evidence
+ * as a table, JSON, or a self-contained HTML page. The exit code is the verdict, so that
+ * `smileid-auth audit … && echo switch off` is the gate.
  *
  * @internal
  * @module
  */
 import { createReadStream } from 'node:fs'
-import { stat, writeFile } from 'node:fs/promises'
-import { createInterface } from 'node:readline'
-import { summarizeAudit, type AuditEvent } from '../index.js'
+import { readdir, stat, writeFile } from 'node:fs/promises'
+import { join } from 'node:path'
+import { StringDecoder } from 'node:string_decoder'
+import { createGunzip } from 'node:zlib'
+import type { AuditEvent, AuditGapRecord, UsageReport } from '../index.js'
+// The public tracker, imported from its own module: the audit needs no crypto, verifier or schema code.
+import { LegacyUsageTracker } from '../audit/sinks.js'
 import { HELP_OPTION, formatDuration, helpHint, oneOf, parseCommand, readDuration } from './args.js'
-import { EXIT_OK, UsageError, type CliContext, type Command, type Output } from './context.js'
+import { UsageError, type CliContext, type Command, type Output } from './context.js'
 import { renderHtml } from './html.js'
 import { fileErrorText } from './input.js'
-import { DailyShare, renderReportTable } from './report.js'
+import { HtmlData, renderReportTable } from './report.js'
 
 const NAME = 'audit'
 /** Logs at least this large show a progress line on a terminal without `--progress`. */
 const LARGE_LOG_BYTES = 32 * 1024 * 1024
+/** A "line" longer than this is no audit record: it is skipped without being held in memory. */
+const MAX_LINE_CHARS = 1024 * 1024
+/** Exit codes: the verdict. */
+const EXIT_READY = 0
+const EXIT_NOT_READY = 1
+const EXIT_INSUFFICIENT = 3
+/** Names a directory is searched for: `audit.jsonl`, `audit.jsonl.gz`, `audit.jsonl.1`, `audit.jsonl.2.gz`. */
+const LOG_NAME = /\.jsonl(?:\.\d+)?(?:\.gz)?$/
 
 const OPTIONS = {
   ...HELP_OPTION,
   since: { type: 'string' },
   format: { type: 'string' },
+  json: { type: 'boolean' },
   out: { type: 'string' },
   progress: { type: 'boolean' },
+  'quiet-period': { type: 'string' },
 } as const
 
-const HELP = `Usage: smileid-auth audit <file.jsonl|-> [more files…] [options]
+const HELP = `Usage: smileid-auth audit <file|directory|-> [more…] [options]
 
-Summarizes audit logs written by jsonlAuditSink: per partner, requests accepted per scheme, rejections,
-the last legacy sec_key use and the SDK versions still on it, and whether legacy can be switched off.
-Files are streamed line by line, so multi-GB logs are fine. Lines that are not audit events are
-skipped and counted on stderr.
+Reads audit logs written by jsonlAuditSink and says whether the legacy sec_key scheme can be switched
+off: a dated verdict, the evidence behind it (span, silent days, dropped events, instances), then per
+partner the requests per scheme, legacy use (accepted, or refused by policy or brownout) and the SDKs,
+routes and keys still on it. Only credentials that verified count as evidence; forged requests are
+counted apart and never move the verdict.
+
+Inputs, in any mix, merged into one report: files; directories (every *.jsonl, *.jsonl.gz and rotated
+*.jsonl.1, *.jsonl.2.gz inside); gzip files (.gz); - for stdin. Files are streamed line by line.
+Lines that are not audit records are skipped and counted on stderr.
 
 Options:
-  --since <when>             only events since then: a duration back from now (30d, 12h, 2w) or an
+  --quiet-period <days>      days without authentic legacy use needed for "ready" (default 30d).
+  --since <when>             only records since then: a duration back from now (30d, 12h, 2w) or an
                              ISO date (2025-01-31).
-  --format table|json|html   table (default); json: the UsageReport; html: one self-contained page
-                             with an inline SVG chart of legacy share per day per partner.
+  --format table|json|html   table (default; "text" is the same); json: the UsageReport; html: one
+                             self-contained page with coverage per instance and legacy share per partner.
+  --json                     the same as --format json.
   --out <file>               write the report to a file instead of stdout.
   --progress                 show progress on stderr (default: only on a terminal, for logs ≥ 32 MB).
   -h, --help                 show this help.
 
-Exit codes: 0 report printed, 2 usage error (unreadable file, bad option).
+Exit codes: 0 ready (switch legacy off: smileid-auth audit logs/ && echo switch off), 1 not ready
+(authentic legacy use inside the quiet period), 3 insufficient evidence (no events, a span shorter
+than the quiet period, dropped events or a silent instance inside it), 2 usage error.
 `
+
+/** One input: a file (maybe gzip) or stdin. */
+interface Source {
+  path: string | null
+  gzip: boolean
+  bytes: number
+}
 
 /**
  * The `audit` command.
  *
  * @example
  * ```ts
- * // smileid-auth audit logs/*.jsonl --since 30d --format html --out report.html
- * const code = await audit.run(context)
+ * // smileid-auth audit logs/ --quiet-period 30d --format html --out report.html
+ * const code = await audit.run(context) // 0 ready, 1 not ready, 3 insufficient evidence
  * ```
  */
 export const audit: Command = {
   name: NAME,
-  summary: 'summarize JSONL audit logs: legacy usage per partner and readiness',
+  summary:
+    'the legacy switch-off verdict from JSONL audit logs; exit 0 ready, 1 not ready, 3 insufficient evidence',
   help: HELP,
   async run(context: CliContext): Promise<number> {
     const { values, positionals } = parseCommand(NAME, context.argv, OPTIONS, Number.MAX_SAFE_INTEGER)
     if (positionals.length === 0)
-      throw new UsageError('give at least one audit log (.jsonl, or - for stdin)', helpHint(NAME))
-    const format = oneOf(NAME, '--format', values.format, ['table', 'json', 'html'], 'table')
-    const sinceMs = values.since === undefined ? null : readSince(values.since, context.now())
-
-    // Check every file before reading any, so a typo fails at once.
-    let totalBytes = 0
-    for (const path of positionals) {
-      if (path === '-') continue
-      try {
-        const info = await stat(path)
-        if (!info.isFile()) throw new UsageError(`${path} is not a file`)
-        totalBytes += info.size
-      } catch (error) {
-        if (error instanceof UsageError) throw error
-        throw new UsageError(`cannot read ${path}: ${fileErrorText(error)}`)
-      }
-    }
-    if (positionals.filter((path) => path === '-').length > 1)
-      throw new UsageError('stdin (-) can be read only once')
+      throw new UsageError('give at least one audit log, directory, or - for stdin', helpHint(NAME))
+    const format =
+      values.json === true
+        ? 'json'
+        : oneOf(NAME, '--format', values.format, ['table', 'text', 'json', 'html'], 'table')
+    const nowMs = context.now()
+    const sinceMs = values.since === undefined ? null : readSince(values.since, nowMs)
+    const quietPeriodDays = readQuietPeriod(values['quiet-period'])
+    const sources = await findSources(positionals)
+    const totalBytes = sources.reduce((sum, s) => sum + s.bytes, 0)
 
     const progress = new Progress(
       context.stderr,
@@ -88,21 +112,46 @@ export const audit: Command = {
       totalBytes,
       context.now,
     )
-    const daily = new DailyShare()
-    const counts = { events: 0, skipped: 0, before: 0 }
-    const report = await summarizeAudit(readEvents(context, positionals, sinceMs, daily, counts, progress), {
-      now: new Date(context.now()),
+    const tracker = new LegacyUsageTracker({
+      quietPeriodDays,
+      ...(sinceMs === null ? {} : { since: new Date(sinceMs) }),
     })
-    progress.done(counts.events)
+    const html = format === 'html' ? new HtmlData(sinceMs) : null
+    const counts = { records: 0, skipped: 0 }
+    let doneBytes = 0
+    for (const source of sources) {
+      const name = source.path ?? 'stdin'
+      try {
+        await readSource(
+          context,
+          source,
+          (line) => {
+            const record = parseRecord(line)
+            if (record === null) {
+              if (line.trim() !== '') counts.skipped++
+              return
+            }
+            counts.records++
+            tracker.write(record)
+            if (html !== null) html.add(record)
+          },
+          (bytes) => progress.update(doneBytes + bytes, counts.records),
+        )
+      } catch (error) {
+        throw new UsageError(`cannot read ${name}: ${fileErrorText(error)}`)
+      }
+      doneBytes += source.bytes
+    }
+    const report = tracker.report(new Date(nowMs))
+    progress.done(counts.records)
     if (counts.skipped > 0)
-      context.stderr.write(`audit: skipped ${counts.skipped} line(s) that are not audit events\n`)
+      context.stderr.write(`audit: skipped ${counts.skipped} line(s) that are not audit records\n`)
 
     let text: string
-    if (format === 'json') text = JSON.stringify(report, null, 2) + '\n'
+    if (format === 'json') text = JSON.stringify(verdictFirst(report), null, 2) + '\n'
     else if (format === 'html') {
-      text = renderHtml(report, daily, {
-        sources: positionals.map((path) => (path === '-' ? 'stdin' : path)),
-        events: counts.events,
+      text = renderHtml(report, html!, {
+        sources: sources.map((s) => s.path ?? 'stdin'),
         since: sinceMs === null ? null : new Date(sinceMs).toISOString(),
       })
     } else {
@@ -118,12 +167,26 @@ export const audit: Command = {
       } catch (error) {
         throw new UsageError(`cannot write ${values.out}: ${fileErrorText(error)}`)
       }
-      context.stderr.write(`audit: wrote ${values.out} (${counts.events} events)\n`)
+      context.stderr.write(
+        `audit: wrote ${values.out} (${report.evidence.events} authenticated events, verdict ${report.readiness.verdict})\n`,
+      )
     } else {
       context.stdout.write(text)
     }
-    return EXIT_OK
+    const { verdict } = report.readiness
+    return verdict === 'ready' ? EXIT_READY : verdict === 'not_ready' ? EXIT_NOT_READY : EXIT_INSUFFICIENT
   },
+}
+
+/** The report with its verdict and evidence first, the order a reader (and `jq`) meets them. */
+function verdictFirst(report: UsageReport): UsageReport {
+  return {
+    readiness: report.readiness,
+    evidence: report.evidence,
+    generatedAt: report.generatedAt,
+    unverified: report.unverified,
+    partners: report.partners,
+  }
 }
 
 /** `30d` (back from now) or an ISO date/time. */
@@ -136,83 +199,135 @@ function readSince(text: string, nowMs: number): number {
   return ms
 }
 
-/** Streams audit events from the files, skipping blank and foreign lines. */
-async function* readEvents(
-  context: CliContext,
-  paths: readonly string[],
-  sinceMs: number | null,
-  daily: DailyShare,
-  counts: { events: number; skipped: number; before: number },
-  progress: Progress,
-): AsyncGenerator<AuditEvent> {
-  let doneBytes = 0
-  for (const path of paths) {
-    const stream = path === '-' ? null : createReadStream(path)
-    const lines = createInterface({ input: stream ?? toReadable(context.stdin), crlfDelay: Infinity })
-    try {
-      for await (const line of lines) {
-        if (line.trim() === '') continue
-        const event = parseEvent(line)
-        if (event === null) {
-          counts.skipped++
-          continue
-        }
-        if (sinceMs !== null && !(Date.parse(event.time) >= sinceMs)) {
-          counts.before++
-          continue
-        }
-        counts.events++
-        daily.add(event)
-        if ((counts.events & 1023) === 0) progress.update(doneBytes + (stream?.bytesRead ?? 0), counts.events)
-        yield event
-      }
-    } catch (error) {
-      throw new UsageError(`cannot read ${path}: ${fileErrorText(error)}`)
-    } finally {
-      lines.close()
-      stream?.destroy()
+/** `30d`, `30` (days) or `4w`; default 30 days. */
+function readQuietPeriod(text: string | undefined): number {
+  if (text === undefined) return 30
+  const trimmed = text.trim()
+  const ms = /^\d+(?:\.\d+)?$/.test(trimmed) ? Number(trimmed) * 86_400_000 : readDuration(trimmed)
+  if (ms === null || !/^\d+(?:\.\d+)?[dw]?$/.test(trimmed) || !Number.isFinite(ms))
+    throw new UsageError('--quiet-period must be a number of days such as 30d (or weeks: 4w)', helpHint(NAME))
+  return ms / 86_400_000
+}
+
+/** Expands directories and checks every input before reading any, so that a typo fails at once. */
+async function findSources(inputs: readonly string[]): Promise<Source[]> {
+  if (inputs.filter((path) => path === '-').length > 1)
+    throw new UsageError('stdin (-) can be read only once')
+  const sources: Source[] = []
+  for (const input of inputs) {
+    if (input === '-') {
+      sources.push({ path: null, gzip: false, bytes: 0 })
+      continue
     }
-    doneBytes += stream?.bytesRead ?? 0
+    let info
+    try {
+      info = await stat(input)
+    } catch (error) {
+      throw new UsageError(`cannot read ${input}: ${fileErrorText(error)}`)
+    }
+    if (info.isDirectory()) {
+      let names: string[]
+      try {
+        names = (await readdir(input)).filter((name) => LOG_NAME.test(name)).sort()
+      } catch (error) {
+        throw new UsageError(`cannot read ${input}: ${fileErrorText(error)}`)
+      }
+      let found = 0
+      for (const name of names) {
+        const path = join(input, name)
+        const entry = await stat(path).catch(() => null)
+        if (entry === null || !entry.isFile()) continue
+        sources.push({ path, gzip: name.endsWith('.gz'), bytes: entry.size })
+        found++
+      }
+      if (found === 0) throw new UsageError(`${input} holds no audit log (*.jsonl, *.jsonl.gz, *.jsonl.1, …)`)
+    } else if (info.isFile()) {
+      sources.push({ path: input, gzip: input.endsWith('.gz'), bytes: info.size })
+    } else throw new UsageError(`${input} is not a file or a directory`)
+  }
+  return sources
+}
+
+/** Streams the lines of one source to `onLine`, reporting bytes read to `onProgress` once per chunk. */
+async function readSource(
+  context: CliContext,
+  source: Source,
+  onLine: (line: string) => void,
+  onProgress: (bytes: number) => void,
+): Promise<void> {
+  let input: AsyncIterable<Buffer | string>
+  let file: ReturnType<typeof createReadStream> | null = null
+  if (source.path === null) input = context.stdin
+  else {
+    file = createReadStream(source.path, { highWaterMark: 128 * 1024 })
+    if (source.gzip) {
+      const gunzip = createGunzip()
+      file.on('error', (error) => gunzip.destroy(error))
+      input = file.pipe(gunzip)
+    } else input = file
+  }
+  const decoder = new StringDecoder('utf8')
+  let rest = ''
+  try {
+    for await (const chunk of input) {
+      const text = typeof chunk === 'string' ? chunk : decoder.write(chunk)
+      rest = splitLines(rest, text, onLine)
+      if (file !== null) onProgress(file.bytesRead)
+    }
+    const last = rest + decoder.end()
+    if (last.length > 0) onLine(last)
+  } finally {
+    file?.destroy()
   }
 }
 
-function toReadable(input: CliContext['stdin']): NodeJS.ReadableStream {
-  return input as unknown as NodeJS.ReadableStream
+/** Hands every complete line of `rest + text` to `onLine` and returns the unfinished tail. */
+function splitLines(rest: string, text: string, onLine: (line: string) => void): string {
+  let start = 0
+  let newline = text.indexOf('\n')
+  if (newline === -1) return tail(rest + text)
+  if (rest.length > 0) {
+    onLine(rest + text.slice(0, newline))
+    start = newline + 1
+    newline = text.indexOf('\n', start)
+  }
+  while (newline !== -1) {
+    onLine(text.slice(start, newline))
+    start = newline + 1
+    newline = text.indexOf('\n', start)
+  }
+  return tail(text.slice(start))
 }
 
-const OUTCOMES = new Set(['accepted', 'rejected', 'would_reject'])
-const SCHEMES = new Set(['signature', 'sec_key', null])
+/** An unfinished line too long to be an audit record is dropped (it will be skipped as foreign). */
+function tail(text: string): string {
+  return text.length > MAX_LINE_CHARS ? '\u0000' : text
+}
 
-/** Parses one log line as an audit event, or `null` when it is not one. */
-function parseEvent(line: string): AuditEvent | null {
-  let value: unknown
+/** Parses one log line as an audit event or gap record, or `null` when it is neither. */
+function parseRecord(line: string): AuditEvent | AuditGapRecord | null {
+  if (line.length === 0 || line.charCodeAt(0) !== 0x7b /* { */) return null
+  let value: Record<string, unknown>
   try {
-    value = JSON.parse(line)
+    value = JSON.parse(line) as Record<string, unknown>
   } catch {
     return null
   }
   if (typeof value !== 'object' || value === null) return null
-  const event = value as Record<string, unknown>
-  if (typeof event.time !== 'string' || !OUTCOMES.has(event.outcome as string)) return null
-  if (!SCHEMES.has((event.scheme ?? null) as string | null)) return null
-  if (event.partnerId !== null && event.partnerId !== undefined && typeof event.partnerId !== 'string')
-    return null
-  return {
-    direction: 'incoming',
-    partnerId: null,
-    scheme: null,
-    reason: null,
-    keyId: null,
-    transport: null,
-    warnings: [],
-    route: null,
-    sourceIp: null,
-    source_sdk: null,
-    source_sdk_version: null,
-    authenticated: false,
-    instance: null,
-    ...event,
-  } as unknown as AuditEvent
+  if (value.kind === 'gap')
+    return typeof value.from === 'string' && typeof value.to === 'string'
+      ? (value as unknown as AuditGapRecord)
+      : null
+  if (typeof value.time !== 'string') return null
+  const outcome = value.outcome
+  if (outcome !== 'accepted' && outcome !== 'rejected' && outcome !== 'would_reject') return null
+  const scheme = value.scheme
+  if (scheme !== undefined && scheme !== null && scheme !== 'signature' && scheme !== 'sec_key') return null
+  const partnerId = value.partnerId
+  if (partnerId !== undefined && partnerId !== null && typeof partnerId !== 'string') return null
+  // Logs written before records said so: only a credential that verified is accepted or would_reject.
+  if (value.authenticated === undefined) value.authenticated = outcome !== 'rejected'
+  return value as unknown as AuditEvent
 }
 
 /** A progress line on stderr: rewritten in place on a terminal, one line a second otherwise. */
@@ -232,19 +347,19 @@ class Progress {
     this.#started = now()
   }
 
-  update(bytes: number, events: number): void {
+  update(bytes: number, records: number): void {
     if (!this.#enabled) return
     const now = this.#now()
     if (now - this.#last < (this.#out.isTTY ? 200 : 1000)) return
     this.#last = now
     const share = this.#total > 0 ? ` (${Math.min(100, (bytes / this.#total) * 100).toFixed(1)}%)` : ''
-    this.#write(`audit: ${megabytes(bytes)} of ${megabytes(this.#total)}${share}, ${events} events`)
+    this.#write(`audit: ${megabytes(bytes)} of ${megabytes(this.#total)}${share}, ${records} records`)
   }
 
-  done(events: number): void {
+  done(records: number): void {
     if (!this.#enabled) return
     this.#write(
-      `audit: read ${events} events from ${megabytes(this.#total)} in ${formatDuration(this.#now() - this.#started)}`,
+      `audit: read ${records} records from ${megabytes(this.#total)} in ${formatDuration(this.#now() - this.#started)}`,
     )
     if (this.#out.isTTY) this.#out.write('\n')
   }

@@ -1,37 +1,45 @@
 /**
- * The audit report as one self-contained HTML file: inline CSS, an inline `<svg>` chart of the legacy
- * share per day per partner, the partner table and the readiness verdict. No scripts, no external assets.
- * Every text taken from the log (partner ids, SDK names) is escaped: audit logs record what requests claimed.
+ * The audit report as one self-contained HTML file, laid out in the order a person decides: the dated
+ * verdict and its evidence, a coverage strip per instance (days with events, silent days, gaps), the
+ * legacy share per partner as small multiples (one row of stacked day bars each, so that equal series
+ * cannot hide each other), then the SDK table, the partners, refused and unverified counts. Inline CSS
+ * and SVG only: no scripts, no external assets. Every text taken from the log is escaped.
  *
  * @internal
  * @module
  */
 import type { UsageReport } from '../index.js'
-import { legacyShare, type DailyShare } from './report.js'
+import {
+  evidenceLines,
+  grouped,
+  legacyShare,
+  readyOnText,
+  verdictHeadline,
+  type DayCounts,
+  type HtmlData,
+} from './report.js'
 
 /** What the HTML report says about its input, besides the report. */
 export interface HtmlMeta {
-  /** The log files read. */
+  /** The logs read. */
   sources: readonly string[]
-  /** Events counted. */
-  events: number
   /** `--since`, when given, as an ISO time. */
   since: string | null
 }
 
-const PALETTE = [
-  '#1f77b4',
-  '#d62728',
-  '#2ca02c',
-  '#9467bd',
-  '#ff7f0e',
-  '#17becf',
-  '#8c564b',
-  '#e377c2',
-  '#7f7f7f',
-  '#bcbd22',
-]
-const MAX_SERIES = PALETTE.length
+const DAY_MS = 86_400_000
+/** Partners drawn as small multiples; the rest are in the table. */
+const MAX_MULTIPLES = 12
+/** Days drawn in a strip; a longer span shows its latest days. */
+const MAX_DAYS = 120
+const COLOURS = {
+  signature: '#9bb7d4',
+  secKey: '#c62828',
+  refused: '#ef8f00',
+  events: '#43a047',
+  silent: '#e3e3e3',
+  gap: '#c62828',
+}
 
 /**
  * Escapes text for HTML element content and attribute values.
@@ -53,22 +61,21 @@ export function escapeHtml(text: string): string {
  *
  * @example
  * ```ts
- * await writeFile('report.html', renderHtml(report, daily, { sources: ['audit.jsonl'], events: 1200, since: null }))
+ * await writeFile('report.html', renderHtml(report, data, { sources: ['audit.jsonl'], since: null }))
  * ```
  */
-export function renderHtml(report: UsageReport, daily: DailyShare, meta: HtmlMeta): string {
+export function renderHtml(report: UsageReport, data: HtmlData, meta: HtmlMeta): string {
   const { readiness } = report
-  const verdict = readiness.legacyFree
-    ? `<p class="verdict ready"><strong>Ready to switch legacy off.</strong> No request in these events was accepted with the legacy sec_key scheme.</p>`
-    : `<div class="verdict blocked"><p><strong>Not ready.</strong> The legacy sec_key scheme is still in use (last at ${escapeHtml(readiness.lastLegacyAt ?? 'unknown')}).</p><ul>${readiness.blockers.map((b) => `<li>${escapeHtml(b)}</li>`).join('')}</ul></div>`
-  const rows = report.partners
-    .map(
-      (p) =>
-        `<tr><td>${escapeHtml(p.partnerId)}</td><td class="n">${p.total}</td><td class="n">${p.byScheme.signature}</td><td class="n">${p.byScheme.sec_key}</td><td class="n">${p.rejected}</td><td class="n">${legacyShare(p.byScheme.signature, p.byScheme.sec_key)}</td><td>${escapeHtml(p.lastLegacyAt ?? '-')}</td><td>${escapeHtml(p.legacySdks.map((s) => `${s.sdk} ${s.version} (${s.count})`).join(', ') || '-')}</td></tr>`,
-    )
-    .join('\n')
+  const head = verdictHeadline(report)
+  const klass =
+    readiness.verdict === 'ready' ? 'ready' : readiness.verdict === 'not_ready' ? 'blocked' : 'unsure'
+  const blockers =
+    readiness.blockers.length === 0
+      ? ''
+      : `<ul class="blockers">${readiness.blockers.map((b) => `<li>${escapeHtml(b)}</li>`).join('')}</ul>`
+  const [first, ...rest] = evidenceLines(report)
   const scope = [
-    `${meta.events} event${meta.events === 1 ? '' : 's'} from ${meta.sources.map(escapeHtml).join(', ')}`,
+    `${meta.sources.length} log${meta.sources.length === 1 ? '' : 's'}: ${meta.sources.map(escapeHtml).join(', ')}`,
     meta.since === null ? null : `since ${escapeHtml(meta.since)}`,
     `generated ${escapeHtml(report.generatedAt)}`,
   ]
@@ -79,129 +86,268 @@ export function renderHtml(report: UsageReport, daily: DailyShare, meta: HtmlMet
 <head>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
-<title>Smile ID authentication: legacy usage report</title>
+<title>Smile ID authentication: legacy switch-off report</title>
 <style>
-body { font: 15px/1.5 system-ui, sans-serif; color: #222; margin: 2rem auto; max-width: 60rem; padding: 0 1rem; }
+body { font: 15px/1.5 system-ui, sans-serif; color: #222; margin: 2rem auto; max-width: 62rem; padding: 0 1rem; }
 h1 { font-size: 1.5rem; margin-bottom: 0.25rem; }
-.scope { color: #666; margin-top: 0; }
-.verdict { padding: 0.75rem 1rem; border-radius: 6px; }
-.verdict p { margin: 0; }
-.ready { background: #e8f5e9; border: 1px solid #66bb6a; }
-.blocked { background: #fdecea; border: 1px solid #e57373; }
-table { border-collapse: collapse; width: 100%; margin-top: 1rem; }
-th, td { text-align: left; padding: 0.3rem 0.6rem; border-bottom: 1px solid #ddd; }
-td.n { text-align: right; font-variant-numeric: tabular-nums; }
-figure { margin: 1.5rem 0; }
-figcaption { color: #666; font-size: 0.9rem; }
+h2 { font-size: 1.1rem; margin: 2rem 0 0.5rem; }
+.scope { color: #666; margin-top: 0; font-size: 0.9rem; }
+.verdict { padding: 0.9rem 1.1rem; border-radius: 6px; border: 1px solid; }
+.verdict .head { font-size: 1.25rem; margin: 0; }
+.verdict p { margin: 0.3rem 0 0; }
+.ready { background: #e8f5e9; border-color: #66bb6a; }
+.blocked { background: #fdecea; border-color: #e57373; }
+.unsure { background: #fff8e1; border-color: #ffb300; }
+.blockers { margin: 0.2rem 0 0; padding-left: 1.2rem; }
+.evidence { margin: 0.2rem 0 0; padding-left: 1.2rem; color: #333; }
+.label { font-weight: 600; margin: 0.75rem 0 0 !important; font-size: 0.85rem; text-transform: uppercase; letter-spacing: 0.04em; color: #555; }
+td.t { white-space: nowrap; }
+table { border-collapse: collapse; width: 100%; margin-top: 0.5rem; }
+th, td { text-align: left; padding: 0.3rem 0.6rem; border-bottom: 1px solid #ddd; vertical-align: top; }
+th { font-weight: 600; background: #fafafa; }
+td.n, th.n { text-align: right; font-variant-numeric: tabular-nums; }
+.note { color: #666; font-size: 0.9rem; margin: 0.25rem 0; }
+.key span { display: inline-block; width: 0.8rem; height: 0.8rem; margin: 0 0.3rem 0 0.8rem; vertical-align: -0.1rem; }
+svg { display: block; }
 svg text { font: 12px system-ui, sans-serif; fill: #444; }
 </style>
 </head>
 <body>
-<h1>Legacy sec_key usage</h1>
+<h1>Legacy sec_key switch-off report</h1>
 <p class="scope">${scope}</p>
-${verdict}
-<figure>
-${renderChart(daily)}
-<figcaption>Share of accepted requests that used the legacy sec_key scheme, per UTC day and partner.</figcaption>
-</figure>
-<table>
-<thead><tr><th>partner</th><th>total</th><th>signature</th><th>sec_key</th><th>rejected</th><th>legacy share</th><th>last legacy</th><th>legacy SDKs</th></tr></thead>
-<tbody>
-${rows}
-</tbody>
-</table>
+<div class="verdict ${klass}">
+<p class="head"><strong>${head.label}</strong>: ${escapeHtml(head.text)}.</p>
+<p><strong>Ready on:</strong> ${escapeHtml(readyOnText(report))}.</p>
+${blockers === '' ? '' : `<p class="label">Blockers</p>${blockers}`}
+<p class="label">Evidence</p>
+<ul class="evidence">
+<li>${escapeHtml(first ?? '')}</li>
+${rest.map((line) => `<li>${escapeHtml(line)}</li>`).join('\n')}
+</ul>
+</div>
+<h2>Coverage per instance</h2>
+<p class="note">One cell per UTC day, from the first authenticated event to the report.<span class="key"><span style="background:${COLOURS.events}"></span>events<span style="background:${COLOURS.silent}"></span>silent day<span style="background:${COLOURS.gap}"></span>dropped events (gap)</span></p>
+${renderCoverage(report, data)}
+<h2>Legacy share per partner</h2>
+<p class="note">One row per partner, one bar per UTC day (full height = all authenticated requests that day).<span class="key"><span style="background:${COLOURS.secKey}"></span>sec_key accepted<span style="background:${COLOURS.refused}"></span>sec_key refused (authentic)<span style="background:${COLOURS.signature}"></span>signature</span></p>
+${renderMultiples(report, data)}
+<h2>SDKs still on legacy</h2>
+${renderSdkTable(report)}
+<h2>Partners</h2>
+${renderPartnerTable(report)}
+<h2>Unverified requests</h2>
+${renderUnverified(report)}
 </body>
 </html>
 `
 }
 
-const DAY_MS = 86_400_000
+/** The day range every strip shares: from the first event's day (at most MAX_DAYS back) to `now`'s day. */
+function dayRange(report: UsageReport): { first: number; last: number } | null {
+  if (report.evidence.firstEventAt === null) return null
+  const last = Math.floor(Date.parse(report.generatedAt) / DAY_MS)
+  const first = Math.max(Math.floor(Date.parse(report.evidence.firstEventAt) / DAY_MS), last - MAX_DAYS + 1)
+  return first > last ? { first: last, last } : { first, last }
+}
 
-/**
- * An inline SVG line chart: x = day, y = legacy share (0–100 %), one line per partner.
- *
- * @example
- * ```ts
- * const svg = renderChart(daily) // '<svg xmlns="http://www.w3.org/2000/svg" …'
- * ```
- */
-export function renderChart(daily: DailyShare): string {
-  const width = 760
-  const height = 300
-  const left = 48
-  const right = 150
-  const top = 16
-  const bottom = 40
-  const plotW = width - left - right
-  const plotH = height - top - bottom
-  const partners = daily
-    .partners()
-    .map((id) => ({ id, days: daily.days(id) }))
-    .sort((a, b) => legacyTotal(b.days) - legacyTotal(a.days) || (a.id < b.id ? -1 : 1))
-  const shown = partners.slice(0, MAX_SERIES)
-  const allDays = shown.flatMap((p) => p.days.map(([day]) => Date.parse(day)))
-  const open = `<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 ${width} ${height}" width="${width}" height="${height}" role="img" aria-label="Legacy share per day per partner">`
-  if (allDays.length === 0) {
-    return `${open}<text x="${width / 2}" y="${height / 2}" text-anchor="middle">No accepted requests in these events.</text></svg>`
-  }
-  const first = Math.min(...allDays)
-  const last = Math.max(...allDays)
-  const span = Math.max(last - first, DAY_MS)
-  const x = (ms: number) => (last === first ? left + plotW / 2 : left + ((ms - first) / span) * plotW)
-  const y = (share: number) => top + plotH - share * plotH
+function dayLabel(day: number): string {
+  return new Date(day * DAY_MS).toISOString().slice(0, 10)
+}
 
-  const parts: string[] = [open]
-  for (const tick of [0, 0.25, 0.5, 0.75, 1]) {
-    const ty = y(tick).toFixed(1)
-    parts.push(`<line x1="${left}" x2="${left + plotW}" y1="${ty}" y2="${ty}" stroke="#e5e5e5"/>`)
-    parts.push(
-      `<text x="${left - 6}" y="${ty}" text-anchor="end" dominant-baseline="middle">${tick * 100}%</text>`,
-    )
-  }
-  const labels = last === first ? [first] : [first, first + (last - first) / 2, last]
-  for (const ms of labels) {
-    const day = new Date(Math.round(ms / DAY_MS) * DAY_MS).toISOString().slice(0, 10)
-    parts.push(`<text x="${x(ms).toFixed(1)}" y="${height - bottom + 18}" text-anchor="middle">${day}</text>`)
-  }
-  parts.push(`<line x1="${left}" x2="${left}" y1="${top}" y2="${top + plotH}" stroke="#999"/>`)
-  parts.push(
-    `<line x1="${left}" x2="${left + plotW}" y1="${top + plotH}" y2="${top + plotH}" stroke="#999"/>`,
-  )
-
-  shown.forEach((partner, index) => {
-    const colour = PALETTE[index % PALETTE.length]
-    const points = partner.days.map(([day, counts]) => {
-      const share = counts.sec_key / (counts.sec_key + counts.signature)
-      return { px: x(Date.parse(day)), py: y(share), day, counts, share }
-    })
-    if (points.length > 1) {
-      const path = points.map((p) => `${p.px.toFixed(1)},${p.py.toFixed(1)}`).join(' ')
-      parts.push(`<polyline fill="none" stroke="${colour}" stroke-width="2" points="${path}"/>`)
+/** A strip of day cells for each instance (or one for the whole log when no instance is named). */
+function renderCoverage(report: UsageReport, data: HtmlData): string {
+  const range = dayRange(report)
+  if (range === null) return '<p class="note">No authenticated event: nothing to draw.</p>'
+  const named = report.evidence.instances.map((i) => i.instance)
+  const rows = named.length > 0 ? named : ['(all events)']
+  const silent = new Set(report.evidence.silentDays)
+  const gapDays = (instance: string | null) => {
+    const days = new Set<number>()
+    for (const gap of report.evidence.gaps) {
+      if (instance !== null && gap.instance !== null && gap.instance !== instance) continue
+      const from = Math.floor(Date.parse(gap.from) / DAY_MS)
+      const to = Math.floor(Date.parse(gap.to) / DAY_MS)
+      for (let d = Math.max(from, range.first); d <= Math.min(to, range.last); d++) days.add(d)
     }
-    for (const p of points) {
-      const label = `partner ${partner.id}, ${p.day}: ${Math.round(p.share * 100)}% legacy (${p.counts.sec_key} sec_key, ${p.counts.signature} signature)`
+    return days
+  }
+  const count = range.last - range.first + 1
+  const labelW = 150
+  const cell = Math.max(3, Math.min(14, Math.floor(780 / count)))
+  const rowH = 18
+  const width = labelW + count * cell + 10
+  const height = rows.length * rowH + 24
+  const parts = [
+    `<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 ${width} ${height}" width="${width}" height="${height}" role="img" aria-label="Days with audit events per instance">`,
+  ]
+  rows.forEach((name, index) => {
+    const y = index * rowH
+    const days = named.length > 0 ? data.instanceDays(name) : null
+    const gaps = gapDays(named.length > 0 ? name : null)
+    parts.push(
+      `<text x="${labelW - 8}" y="${y + 12}" text-anchor="end">${escapeHtml(truncate(name, 22))}</text>`,
+    )
+    for (let d = range.first; d <= range.last; d++) {
+      const label = dayLabel(d)
+      const hasEvents = days === null ? !silent.has(label) && d < range.last : days.has(d)
+      const today = d === range.last && (days === null || !days.has(d))
+      const colour = gaps.has(d)
+        ? COLOURS.gap
+        : hasEvents
+          ? COLOURS.events
+          : today
+            ? '#f5f5f5'
+            : COLOURS.silent
+      const state = gaps.has(d)
+        ? 'dropped events'
+        : hasEvents
+          ? 'events'
+          : today
+            ? 'today, no event yet'
+            : 'silent'
       parts.push(
-        `<circle cx="${p.px.toFixed(1)}" cy="${p.py.toFixed(1)}" r="3" fill="${colour}"><title>${escapeHtml(label)}</title></circle>`,
+        `<rect x="${labelW + (d - range.first) * cell}" y="${y + 2}" width="${cell - 1}" height="${rowH - 5}" fill="${colour}"><title>${escapeHtml(`${name}, ${label}: ${state}`)}</title></rect>`,
       )
     }
-    const ly = top + 8 + index * 18
-    parts.push(`<rect x="${left + plotW + 16}" y="${ly - 5}" width="10" height="10" fill="${colour}"/>`)
-    parts.push(
-      `<text x="${left + plotW + 32}" y="${ly}" dominant-baseline="middle">${escapeHtml(truncate(partner.id, 16))}</text>`,
-    )
   })
-  if (partners.length > shown.length) {
-    const ly = top + 8 + shown.length * 18
-    parts.push(
-      `<text x="${left + plotW + 16}" y="${ly}" dominant-baseline="middle">+${partners.length - shown.length} more</text>`,
-    )
-  }
+  const axisY = rows.length * rowH + 14
+  parts.push(`<text x="${labelW}" y="${axisY}">${dayLabel(range.first)}</text>`)
+  parts.push(
+    `<text x="${labelW + count * cell}" y="${axisY}" text-anchor="end">${dayLabel(range.last)}</text>`,
+  )
   parts.push('</svg>')
   return parts.join('\n')
 }
 
-function legacyTotal(days: ReadonlyArray<[string, { sec_key: number }]>): number {
-  return days.reduce((sum, [, counts]) => sum + counts.sec_key, 0)
+/** Small multiples: one row of stacked day bars per partner, partners with legacy use first. */
+function renderMultiples(report: UsageReport, data: HtmlData): string {
+  const range = dayRange(report)
+  const partners = report.partners
+    .filter((p) => p.byScheme.signature + p.byScheme.sec_key + p.legacyRefused > 0)
+    .map((p) => ({ p, legacy: p.byScheme.sec_key + p.legacyRefused }))
+    .sort((a, b) => b.legacy - a.legacy)
+  if (range === null || partners.length === 0)
+    return '<p class="note">No authenticated partner traffic: nothing to draw.</p>'
+  const shown = partners
+    .slice(0, MAX_MULTIPLES)
+    .sort((a, b) => (b.legacy > 0 ? 1 : 0) - (a.legacy > 0 ? 1 : 0))
+  const count = range.last - range.first + 1
+  const labelW = 150
+  const shareW = 100
+  const cell = Math.max(3, Math.min(14, Math.floor(720 / count)))
+  const rowH = 34
+  const width = labelW + count * cell + shareW
+  const height = shown.length * rowH + 20
+  const parts = [
+    `<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 ${width} ${height}" width="${width}" height="${height}" role="img" aria-label="Legacy share per day, one row per partner">`,
+  ]
+  shown.forEach(({ p }, index) => {
+    const top = index * rowH
+    const barH = rowH - 8
+    parts.push(
+      `<text x="${labelW - 8}" y="${top + barH / 2 + 4}" text-anchor="end">partner ${escapeHtml(truncate(p.partnerId, 14))}</text>`,
+    )
+    parts.push(
+      `<line x1="${labelW}" x2="${labelW + count * cell}" y1="${top + barH}" y2="${top + barH}" stroke="#bbb"/>`,
+    )
+    for (const [day, counts] of data.days(p.partnerId)) {
+      if (day < range.first || day > range.last) continue
+      const total = counts.signature + counts.sec_key + counts.refused
+      if (total === 0) continue
+      const x = labelW + (day - range.first) * cell
+      let y = top + barH
+      for (const [value, colour] of [
+        [counts.sec_key, COLOURS.secKey],
+        [counts.refused, COLOURS.refused],
+        [counts.signature, COLOURS.signature],
+      ] as Array<[number, string]>) {
+        if (value === 0) continue
+        const h = (value / total) * barH
+        y -= h
+        parts.push(
+          `<rect x="${x}" y="${y.toFixed(1)}" width="${cell - 1}" height="${h.toFixed(1)}" fill="${colour}"/>`,
+        )
+      }
+      parts.push(
+        `<rect x="${x}" y="${top}" width="${cell - 1}" height="${barH}" fill="transparent"><title>${escapeHtml(dayTitle(p.partnerId, day, counts))}</title></rect>`,
+      )
+    }
+    const share = legacyShare(p.byScheme.signature, p.byScheme.sec_key)
+    parts.push(
+      `<text x="${labelW + count * cell + 8}" y="${top + barH / 2 + 4}">${escapeHtml(share)} legacy</text>`,
+    )
+  })
+  const axisY = shown.length * rowH + 12
+  parts.push(`<text x="${labelW}" y="${axisY}">${dayLabel(range.first)}</text>`)
+  parts.push(
+    `<text x="${labelW + count * cell}" y="${axisY}" text-anchor="end">${dayLabel(range.last)}</text>`,
+  )
+  parts.push('</svg>')
+  const more =
+    partners.length > shown.length
+      ? `<p class="note">${grouped(partners.length - shown.length)} more partner(s) in the table below.</p>`
+      : ''
+  return parts.join('\n') + more
+}
+
+function dayTitle(partnerId: string, day: number, c: DayCounts): string {
+  return `partner ${partnerId}, ${dayLabel(day)}: ${grouped(c.sec_key)} sec_key accepted, ${grouped(c.refused)} sec_key refused, ${grouped(c.signature)} signature`
+}
+
+function renderSdkTable(report: UsageReport): string {
+  const rows = report.partners.flatMap((p) =>
+    p.legacySdks.map(
+      (s) =>
+        `<tr><td>${escapeHtml(p.partnerId)}</td><td>${escapeHtml(s.sdk)}</td><td>${escapeHtml(s.version)}</td><td class="n">${grouped(s.count)}</td><td class="t">${shortTime(p.lastLegacyAt)}</td></tr>`,
+    ),
+  )
+  if (rows.length === 0) return '<p class="note">No authentic legacy request in these records.</p>'
+  return `<table>
+<thead><tr><th>partner</th><th>source_sdk</th><th>version</th><th class="n">legacy requests</th><th>partner's last legacy use</th></tr></thead>
+<tbody>
+${rows.join('\n')}
+</tbody>
+</table>`
+}
+
+function renderPartnerTable(report: UsageReport): string {
+  if (report.partners.length === 0) return '<p class="note">No authenticated partner traffic.</p>'
+  const rows = report.partners.map(
+    (p) =>
+      `<tr><td>${escapeHtml(p.partnerId)}</td><td class="n">${grouped(p.total)}</td><td class="n">${grouped(p.byScheme.signature)}</td><td class="n">${grouped(p.byScheme.sec_key)}</td><td class="n">${grouped(p.legacyRefused)}</td><td class="n">${grouped(p.brownoutRefused)}</td><td class="n">${grouped(p.rejected)}</td><td class="n">${legacyShare(p.byScheme.signature, p.byScheme.sec_key)}</td><td class="t">${shortTime(p.lastLegacyAt)}</td></tr>`,
+  )
+  return `<table>
+<thead><tr><th>partner</th><th class="n">total</th><th class="n">signature</th><th class="n">sec_key</th><th class="n">legacy refused</th><th class="n">in brownout</th><th class="n">rejected</th><th class="n">legacy share</th><th>last legacy</th></tr></thead>
+<tbody>
+${rows.join('\n')}
+</tbody>
+</table>
+<p class="note">Counts are authenticated requests only. "legacy refused": genuine sec_key requests refused by policy or a brownout — those clients break at switch-off.</p>`
+}
+
+function renderUnverified(report: UsageReport): string {
+  const u = report.unverified
+  if (u.events === 0)
+    return '<p class="note">None: every request in these records carried a credential that verified.</p>'
+  const rows = Object.entries(u.byReason)
+    .sort(([, a], [, b]) => b - a)
+    .map(([reason, count]) => `<tr><td>${escapeHtml(reason)}</td><td class="n">${grouped(count)}</td></tr>`)
+  return `<p class="note">${grouped(u.events)} request(s) whose credential did not verify. They are counted here only: never a partner row, never evidence, never a blocker.</p>
+<table>
+<thead><tr><th>reason</th><th class="n">requests</th></tr></thead>
+<tbody>
+${rows.join('\n')}
+</tbody>
+</table>`
+}
+
+/** `2026-10-17 10:41 UTC`: an ISO time as a person reads it in a table. */
+function shortTime(iso: string | null): string {
+  if (iso === null) return '-'
+  const ms = Date.parse(iso)
+  return Number.isFinite(ms)
+    ? `${new Date(ms).toISOString().slice(0, 16).replace('T', ' ')} UTC`
+    : escapeHtml(iso)
 }
 
 function truncate(text: string, size: number): string {

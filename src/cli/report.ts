@@ -1,59 +1,100 @@
 /**
- * The usage report as a terminal table (used by `audit` and `demo`), and the per-day legacy share that
- * the HTML chart draws.
+ * The usage report as terminal text (used by `audit` and `demo`): the dated verdict and its evidence
+ * first, then the partners. Also the per-day and per-instance data that only the HTML page draws, kept
+ * apart so that a table or JSON run never pays for it.
  *
  * @internal
  * @module
  */
-import type { AuditEvent, UsageReport } from '../index.js'
+import type { AuditEvent, AuditGapRecord, UsageReport } from '../index.js'
 import type { Output } from './context.js'
 import { paint, table } from './style.js'
+import { terminalSafe } from './terminal-text.js'
 
-/** Accepted requests of one partner on one UTC day, per scheme. */
+const DAY_MS = 86_400_000
+
+/** Accepted requests of one partner on one UTC day, per scheme, and authentic legacy refusals. */
 export interface DayCounts {
   signature: number
   sec_key: number
+  refused: number
 }
 
+// Bounds: the page draws at most this many partners and instances, the rest are counted.
+const MAX_PARTNERS = 1000
+const MAX_INSTANCES = 200
+
 /**
- * Per-partner, per-day counts of accepted requests (including `would_reject`), the same events that
- * `UsageReport.byScheme` counts. Memory grows with partners × days, never with events.
+ * What the HTML page draws beyond the report: per partner and UTC day, authenticated requests per scheme;
+ * per instance, the days it wrote events. Memory grows with partners × days, never with events.
  *
  * @example
  * ```ts
- * const daily = new DailyShare()
- * for (const event of events) daily.add(event)
- * daily.days('085') // [['2025-03-01', { signature: 10, sec_key: 2 }], …]
+ * const data = new HtmlData(null)
+ * for (const record of records) data.add(record)
+ * data.days('085') // [[20148, { signature: 10, sec_key: 2, refused: 0 }], …]
  * ```
  */
-export class DailyShare {
-  readonly #partners = new Map<string, Map<string, DayCounts>>()
+export class HtmlData {
+  readonly #partners = new Map<string, Map<number, DayCounts>>()
+  readonly #instances = new Map<string, Set<number>>()
+  readonly #sinceMs: number
 
-  /** Counts one event. */
-  add(event: AuditEvent): void {
-    if (event.outcome === 'rejected' || (event.scheme !== 'signature' && event.scheme !== 'sec_key')) return
+  constructor(sinceMs: number | null) {
+    this.#sinceMs = sinceMs ?? -Infinity
+  }
+
+  /** Counts one record (gap records are read from the report itself). */
+  add(record: AuditEvent | AuditGapRecord): void {
+    if ((record as Partial<AuditGapRecord>).kind === 'gap') return
+    const event = record as AuditEvent
+    if (event.authenticated !== true) return
     const ms = Date.parse(event.time)
-    if (!Number.isFinite(ms)) return
-    const day = new Date(ms).toISOString().slice(0, 10)
-    const id = event.partnerId ?? '(none)'
+    if (!(ms >= this.#sinceMs)) return
+    const day = Math.floor(ms / DAY_MS)
+    if (typeof event.instance === 'string') {
+      let days = this.#instances.get(event.instance)
+      if (days === undefined && this.#instances.size < MAX_INSTANCES)
+        this.#instances.set(event.instance, (days = new Set()))
+      days?.add(day)
+    }
+    if (event.scheme !== 'signature' && event.scheme !== 'sec_key') return
+    const refused = event.outcome === 'rejected'
+    if (refused && !(event.scheme === 'sec_key' && event.reason === 'scheme_not_allowed')) return
+    const id = typeof event.partnerId === 'string' ? event.partnerId : '(none)'
     let days = this.#partners.get(id)
-    if (days === undefined) this.#partners.set(id, (days = new Map()))
+    if (days === undefined) {
+      if (this.#partners.size >= MAX_PARTNERS) return
+      this.#partners.set(id, (days = new Map()))
+    }
     let counts = days.get(day)
-    if (counts === undefined) days.set(day, (counts = { signature: 0, sec_key: 0 }))
-    counts[event.scheme]++
+    if (counts === undefined) days.set(day, (counts = { signature: 0, sec_key: 0, refused: 0 }))
+    if (refused) counts.refused++
+    else counts[event.scheme]++
   }
 
-  /** Partner ids with at least one accepted request. */
-  partners(): string[] {
-    return [...this.#partners.keys()].sort()
+  /** The days (epoch day numbers) of one partner, in order. */
+  days(partnerId: string): Array<[number, DayCounts]> {
+    return [...(this.#partners.get(partnerId) ?? new Map<number, DayCounts>())].sort(([a], [b]) => a - b)
   }
 
-  /** The days of one partner, in order. */
-  days(partnerId: string): Array<[string, DayCounts]> {
-    return [...(this.#partners.get(partnerId) ?? new Map<string, DayCounts>())].sort(([a], [b]) =>
-      a < b ? -1 : 1,
-    )
+  /** The days (epoch day numbers) an instance wrote events on. */
+  instanceDays(instance: string): ReadonlySet<number> {
+    return this.#instances.get(instance) ?? new Set()
   }
+}
+
+/**
+ * Groups digits by thousands: `12345` → `12,345`.
+ *
+ * @example
+ * ```ts
+ * grouped(1234567) // '1,234,567'
+ * ```
+ */
+export function grouped(n: number): string {
+  const text = String(n)
+  return /^\d{4,}$/.test(text) ? text.replace(/\B(?=(\d{3})+$)/g, ',') : text
 }
 
 /**
@@ -72,7 +113,102 @@ export function legacyShare(signature: number, secKey: number): string {
 }
 
 /**
- * The report as an aligned table with the readiness verdict under it.
+ * The verdict as one headline: what to do, in words.
+ *
+ * @example
+ * ```ts
+ * verdictHeadline(report) // 'NOT READY: authentic legacy sec_key use inside the 30-day quiet period'
+ * ```
+ */
+export function verdictHeadline(report: UsageReport): {
+  tone: 'green' | 'red' | 'yellow'
+  label: string
+  text: string
+} {
+  const days = report.readiness.quietPeriodDays
+  switch (report.readiness.verdict) {
+    case 'ready':
+      return {
+        tone: 'green',
+        label: 'READY',
+        text: `no authentic legacy sec_key use for ${days} days or more: legacy can be switched off`,
+      }
+    case 'not_ready':
+      return {
+        tone: 'red',
+        label: 'NOT READY',
+        text: `authentic legacy sec_key use inside the ${days}-day quiet period`,
+      }
+    default:
+      return {
+        tone: 'yellow',
+        label: 'INSUFFICIENT EVIDENCE',
+        text: `these records cannot show ${days} quiet days: do not switch legacy off on them`,
+      }
+  }
+}
+
+/**
+ * When the verdict turns ready, in words.
+ *
+ * @example
+ * ```ts
+ * readyOnText(report) // 'ready on 2026-04-30T10:00:00.000Z if no legacy request or gap comes before'
+ * ```
+ */
+export function readyOnText(report: UsageReport): string {
+  const { readyOn, verdict } = report.readiness
+  if (readyOn === null) return 'unknown: no authenticated event dates it yet'
+  if (verdict === 'ready') return `ready since ${readyOn}`
+  if (Date.parse(readyOn) <= Date.parse(report.generatedAt))
+    return `${readyOn}, once the blockers below are resolved`
+  return `${readyOn}, if no legacy request, gap or silent instance comes before`
+}
+
+/**
+ * The evidence lines shared by every format: span, silent days, drops, instances, unverified.
+ *
+ * @example
+ * ```ts
+ * evidenceLines(report) // ['12,345 authenticated events from … to … (45 days covered)', …]
+ * ```
+ */
+export function evidenceLines(report: UsageReport): string[] {
+  const e = report.evidence
+  const lines: string[] = []
+  lines.push(
+    e.events === 0
+      ? 'no authenticated event'
+      : `${grouped(e.events)} authenticated event(s) from ${e.firstEventAt} to ${e.lastEventAt} (${grouped(e.daysCovered)} day(s) covered up to ${report.generatedAt})`,
+  )
+  if (e.silentDays.length > 0) {
+    const shown = e.silentDays.slice(-5).join(', ')
+    lines.push(
+      `${grouped(e.silentDays.length)} silent day(s) with no event (listed, not decisive): ${e.silentDays.length > 5 ? '…, ' : ''}${shown}`,
+    )
+  } else if (e.events > 0) lines.push('no silent day')
+  lines.push(
+    e.dropped === 0 && e.gaps.length === 0
+      ? 'no dropped events'
+      : `${grouped(e.dropped)} event(s) dropped by the audit sinks in ${grouped(e.gaps.length)} gap(s): missing evidence`,
+  )
+  lines.push(`${grouped(e.instances.length)} named instance(s)`)
+  const u = report.unverified
+  const reasons = Object.entries(u.byReason)
+    .sort(([, a], [, b]) => b - a)
+    .map(([reason, count]) => `${reason} ${grouped(count)}`)
+    .join(', ')
+  lines.push(
+    u.events === 0
+      ? 'no unverified request'
+      : `${grouped(u.events)} unverified request(s), not evidence and no partner row (${reasons})`,
+  )
+  return lines
+}
+
+/**
+ * The report as text: the verdict, readyOn and evidence first, then blockers, instances and partners.
+ * Every value that came from a request passes through {@link terminalSafe}.
  *
  * @example
  * ```ts
@@ -80,48 +216,58 @@ export function legacyShare(signature: number, secKey: number): string {
  * ```
  */
 export function renderReportTable(report: UsageReport, out: Output): string {
-  const headers = [
-    'partner',
-    'total',
-    'signature',
-    'sec_key',
-    'rejected',
-    'legacy share',
-    'last legacy',
-    'legacy SDKs',
-  ]
-  const rows = report.partners.map((partner) => [
-    partner.partnerId,
-    String(partner.total),
-    String(partner.byScheme.signature),
-    String(partner.byScheme.sec_key),
-    String(partner.rejected),
-    legacyShare(partner.byScheme.signature, partner.byScheme.sec_key),
-    partner.lastLegacyAt ?? '-',
-    partner.legacySdks.map((sdk) => `${sdk.sdk} ${sdk.version} (${sdk.count})`).join(', ') || '-',
-  ])
-  const body =
-    rows.length === 0
-      ? 'No audit events.\n'
-      : table(headers, rows, ['total', 'signature', 'sec_key', 'rejected', 'legacy share'])
-  return `${body}\n${renderReadiness(report, out)}`
-}
-
-/**
- * One verdict line, and the blockers when legacy is still in use.
- *
- * @example
- * ```ts
- * context.stdout.write(renderReadiness(report, context.stdout)) // 'Ready: …' or 'Not ready: …'
- * ```
- */
-export function renderReadiness(report: UsageReport, out: Output): string {
-  const { readiness } = report
-  if (readiness.legacyFree) {
-    return `${paint(out, 'green', 'Ready:')} no request in these events was accepted with the legacy sec_key scheme.\n`
+  const head = verdictHeadline(report)
+  const parts: string[] = []
+  parts.push(`${paint(out, head.tone, `${head.label}:`)} ${head.text}\n`)
+  parts.push(`Ready on: ${readyOnText(report)}\n`)
+  const evidence = evidenceLines(report)
+  parts.push(`Evidence: ${terminalSafe(evidence[0]!)}\n`)
+  for (const line of evidence.slice(1)) parts.push(`          ${terminalSafe(line)}\n`)
+  if (report.readiness.blockers.length > 0) {
+    parts.push('Blockers:\n')
+    for (const blocker of report.readiness.blockers) parts.push(`  - ${terminalSafe(blocker)}\n`)
   }
-  return (
-    `${paint(out, 'red', 'Not ready:')} the legacy sec_key scheme is still in use (last at ${readiness.lastLegacyAt ?? 'unknown'}).\n` +
-    readiness.blockers.map((blocker) => `  - ${blocker}\n`).join('')
-  )
+  if (report.evidence.instances.length > 0) {
+    parts.push('\n')
+    parts.push(
+      table(
+        ['instance', 'events', 'first event', 'last event'],
+        report.evidence.instances.map((i) => [
+          terminalSafe(i.instance),
+          grouped(i.events),
+          i.firstEventAt,
+          i.lastEventAt,
+        ]),
+        ['events'],
+      ),
+    )
+  }
+  parts.push('\n')
+  if (report.partners.length === 0) parts.push('No authenticated partner traffic.\n')
+  else {
+    const headers = [
+      'partner',
+      'total',
+      'signature',
+      'sec_key',
+      'refused',
+      'legacy share',
+      'last legacy',
+      'legacy SDKs',
+    ]
+    const rows = report.partners.map((partner) => [
+      terminalSafe(partner.partnerId),
+      grouped(partner.total),
+      grouped(partner.byScheme.signature),
+      grouped(partner.byScheme.sec_key),
+      grouped(partner.legacyRefused),
+      legacyShare(partner.byScheme.signature, partner.byScheme.sec_key),
+      partner.lastLegacyAt ?? '-',
+      terminalSafe(
+        partner.legacySdks.map((sdk) => `${sdk.sdk} ${sdk.version} (${grouped(sdk.count)})`).join(', '),
+      ) || '-',
+    ])
+    parts.push(table(headers, rows, ['total', 'signature', 'sec_key', 'refused', 'legacy share']))
+  }
+  return parts.join('')
 }

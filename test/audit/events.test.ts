@@ -296,33 +296,43 @@ describe('LegacyUsageTracker', () => {
     await verifier.verify({ body: await signatureBody({ apiKey: 'wrong' }) })
 
     const generatedAt = new Date(NOW + 60_000)
-    expect(usage.report(generatedAt)).toEqual({
-      generatedAt: generatedAt.toISOString(),
-      partners: [
-        {
-          partnerId: PARTNER,
-          total: 7,
-          byScheme: { signature: 3, sec_key: 3 },
-          rejected: 1,
-          lastLegacyAt: NOW_ISO,
-          legacySdks: [
-            { sdk: 'javascript', version: '1.3.0', count: 2 },
-            { sdk: 'unknown', version: 'unknown', count: 1 },
-          ],
-        },
-      ],
-      readiness: {
-        legacyFree: false,
+    const report = usage.report(generatedAt)
+    expect(report.partners).toEqual([
+      {
+        partnerId: PARTNER,
+        // The forged signature is no row of the partner: it is counted as unverified.
+        total: 6,
+        byScheme: { signature: 3, sec_key: 3 },
+        rejected: 0,
+        legacyRefused: 0,
+        brownoutRefused: 0,
         lastLegacyAt: NOW_ISO,
-        blockers: [expect.stringContaining(PARTNER) as string],
+        legacySdks: [
+          { sdk: 'javascript', version: '1.3.0', count: 2 },
+          { sdk: 'unknown', version: 'unknown', count: 1 },
+        ],
+        legacyRoutes: [{ value: 'unknown', count: 3 }],
+        legacyKeyIds: [expect.objectContaining({ count: 3 }) as unknown],
       },
+    ])
+    expect(report.unverified).toEqual({ events: 1, byReason: { invalid_signature: 1 } })
+    expect(report.readiness).toMatchObject({
+      verdict: 'not_ready',
+      legacyFree: false,
+      lastLegacyAt: NOW_ISO,
+      blockers: [
+        expect.stringContaining(PARTNER) as string,
+        expect.stringMatching(/^the evidence spans/) as string,
+      ],
     })
 
     usage.reset()
-    expect(usage.report(generatedAt)).toEqual({
-      generatedAt: generatedAt.toISOString(),
-      partners: [],
-      readiness: { legacyFree: true, lastLegacyAt: null, blockers: [] },
+    const empty = usage.report(generatedAt)
+    expect(empty.partners).toEqual([])
+    expect(empty.readiness).toMatchObject({
+      verdict: 'insufficient_evidence',
+      legacyFree: true,
+      lastLegacyAt: null,
     })
   })
 })

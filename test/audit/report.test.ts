@@ -136,42 +136,66 @@ function generatedLog(): AuditEvent[] {
 
 const GENERATED_AT = new Date(NOW + 1000 * MINUTE)
 
+const legacyDetail = {
+  legacyRefused: 0,
+  brownoutRefused: 0,
+  legacyRoutes: [] as unknown[],
+  legacyKeyIds: [] as unknown[],
+}
+
+/** Rejected events in the generated log are forged (`authenticated: false`): counted, never a row. */
 const FULL_REPORT = {
   generatedAt: GENERATED_AT.toISOString(),
   partners: [
     {
-      partnerId: '(none)',
-      total: 4,
-      byScheme: { signature: 0, sec_key: 0 },
-      rejected: 4,
-      lastLegacyAt: null,
-      legacySdks: [],
-    },
-    {
       partnerId: PARTNER,
-      total: 68,
+      total: 59,
       byScheme: { signature: 47, sec_key: 12 },
-      rejected: 9,
+      rejected: 0,
       lastLegacyAt: at(90),
       legacySdks: [
         { sdk: 'javascript', version: '1.3.0', count: 6 },
         { sdk: 'python', version: '1.0.2', count: 5 },
         { sdk: 'unknown', version: 'unknown', count: 1 },
       ],
+      ...legacyDetail,
+      legacyRoutes: [{ value: 'unknown', count: 12 }],
+      legacyKeyIds: [{ value: 'hmac:0000000000000000', count: 12 }],
     },
     {
       partnerId: '200',
-      total: 13,
+      total: 10,
       byScheme: { signature: 10, sec_key: 0 },
-      rejected: 3,
+      rejected: 0,
       lastLegacyAt: null,
       legacySdks: [],
+      ...legacyDetail,
     },
   ],
+  unverified: {
+    events: 16,
+    byReason: { invalid_signature: 3, missing_credentials: 6, scheme_not_allowed: 7 },
+  },
+  evidence: {
+    events: 69,
+    firstEventAt: at(0),
+    lastEventAt: at(195),
+    daysCovered: 0,
+    silentDays: [],
+    dropped: 0,
+    gaps: [],
+    instances: [],
+  },
   readiness: {
+    verdict: 'not_ready',
+    quietPeriodDays: 30,
+    readyOn: new Date(NOW + 90 * MINUTE + 30 * 86_400_000).toISOString(),
     legacyFree: false,
     lastLegacyAt: at(90),
-    blockers: [expect.stringMatching(/^partner 085: 12 legacy sec_key request/) as string],
+    blockers: [
+      expect.stringMatching(/^partner 085 still uses legacy sec_key: 12 authentic request/) as string,
+      expect.stringMatching(/^the evidence spans 0 day\(s\)/) as string,
+    ],
   },
 }
 
@@ -207,40 +231,16 @@ describe('summarizeAudit', () => {
       since: new Date(NOW + 100 * MINUTE),
       now: GENERATED_AT,
     })
-    expect(report).toEqual({
-      generatedAt: GENERATED_AT.toISOString(),
-      partners: [
-        // Minutes 140 and 210 of the four no-partner events.
-        {
-          partnerId: '(none)',
-          total: 2,
-          byScheme: { signature: 0, sec_key: 0 },
-          rejected: 2,
-          lastLegacyAt: null,
-          legacySdks: [],
-        },
-        {
-          partnerId: PARTNER,
-          // Accepted signatures at minutes 100..195 (20), 5 would_reject, 2 outgoing; rejected: the 4 refused
-          // sec_key (minute 120), the invalid signature at minute 140 and the missing credential at minute 120.
-          total: 20 + 5 + 2 + 4 + 1 + 1,
-          byScheme: { signature: 20 + 5 + 2, sec_key: 0 },
-          rejected: 4 + 1 + 1,
-          lastLegacyAt: null,
-          legacySdks: [],
-        },
-        // Signature at minutes 100..180 (5 events) and the refused sec_key at minute 105.
-        {
-          partnerId: '200',
-          total: 6,
-          byScheme: { signature: 5, sec_key: 0 },
-          rejected: 1,
-          lastLegacyAt: null,
-          legacySdks: [],
-        },
-      ],
-      readiness: { legacyFree: true, lastLegacyAt: null, blockers: [] },
-    })
+    expect(report.partners).toEqual([
+      // Accepted signatures at minutes 100..195 (20), 5 would_reject, 2 outgoing.
+      { ...FULL_REPORT.partners[1], partnerId: PARTNER, total: 27, byScheme: { signature: 27, sec_key: 0 } },
+      // Signature at minutes 100..180 (5 events).
+      { ...FULL_REPORT.partners[1], total: 5, byScheme: { signature: 5, sec_key: 0 } },
+    ])
+    expect(report.evidence.firstEventAt).toBe(at(100))
+    expect(report.readiness).toMatchObject({ legacyFree: true, lastLegacyAt: null })
+    // Legacy-free, but minutes of evidence are not a 30-day quiet period.
+    expect(report.readiness.verdict).toBe('insufficient_evidence')
   })
 
   it('since: an instant exactly at an event keeps that event', async () => {
@@ -249,57 +249,73 @@ describe('summarizeAudit', () => {
     expect(report.partners[0]!.byScheme.sec_key).toBe(1)
   })
 
-  it('counts would_reject as accepted per scheme and every rejection once', async () => {
+  it('counts would_reject as accepted per scheme; authentic rejections in the row, forged ones apart', async () => {
     const report = await summarizeAudit([
       event({ scheme: 'sec_key', outcome: 'would_reject', reason: 'scheme_not_allowed' }),
       event({ scheme: 'signature', outcome: 'would_reject', reason: 'replayed' }),
       event({ scheme: 'sec_key', outcome: 'rejected', reason: 'invalid_sec_key' }),
       event({ scheme: 'signature', outcome: 'rejected', reason: 'invalid_signature' }),
       event({ scheme: null, outcome: 'rejected', reason: 'malformed_credentials' }),
+      // A genuine credential replayed: rejected, authentic, but no legacy use of its own.
+      event({ scheme: 'sec_key', outcome: 'rejected', reason: 'replayed', authenticated: true }),
     ])
     expect(report.partners).toEqual([
       {
         partnerId: PARTNER,
-        total: 5,
+        total: 3,
         byScheme: { signature: 1, sec_key: 1 },
-        rejected: 3,
+        rejected: 1,
         lastLegacyAt: at(0),
         legacySdks: [{ sdk: 'unknown', version: 'unknown', count: 1 }],
+        ...legacyDetail,
+        legacyRoutes: [{ value: 'unknown', count: 1 }],
+        legacyKeyIds: [{ value: 'hmac:0000000000000000', count: 1 }],
       },
     ])
+    expect(report.unverified).toEqual({
+      events: 3,
+      byReason: { invalid_sec_key: 1, invalid_signature: 1, malformed_credentials: 1 },
+    })
     expect(report.readiness.legacyFree).toBe(false)
   })
 
-  it('refused legacy requests alone do not block readiness', async () => {
-    const report = await summarizeAudit([
+  it('forged legacy refusals do not block readiness; authentic ones do', async () => {
+    const forged = await summarizeAudit([
       event({ scheme: 'signature' }),
       event({ scheme: 'sec_key', outcome: 'rejected', reason: 'scheme_not_allowed' }),
     ])
-    expect(report.readiness).toEqual({ legacyFree: true, lastLegacyAt: null, blockers: [] })
-  })
-
-  it('reports an empty log as legacy-free', async () => {
-    const now = new Date(NOW)
-    expect(await summarizeAudit([], { now })).toEqual({
-      generatedAt: now.toISOString(),
-      partners: [],
-      readiness: { legacyFree: true, lastLegacyAt: null, blockers: [] },
+    expect(forged.readiness).toMatchObject({ legacyFree: true, lastLegacyAt: null })
+    const authentic = await summarizeAudit(
+      [
+        event({ scheme: 'signature' }),
+        event({ scheme: 'sec_key', outcome: 'rejected', reason: 'scheme_not_allowed', authenticated: true }),
+      ],
+      { now: GENERATED_AT },
+    )
+    expect(authentic.readiness).toMatchObject({
+      legacyFree: false,
+      lastLegacyAt: at(0),
+      verdict: 'not_ready',
     })
+    expect(authentic.partners[0]).toMatchObject({ legacyRefused: 1, rejected: 1 })
   })
 
   it('takes the latest legacy time, whatever the order of the log', async () => {
-    const report = await summarizeAudit([
-      event({ time: at(50), scheme: 'sec_key', partnerId: '1' }),
-      event({ time: at(70), scheme: 'sec_key', partnerId: '2' }),
-      event({ time: at(60), scheme: 'sec_key', partnerId: '1' }),
-      event({ time: at(10), scheme: 'sec_key', partnerId: '2' }),
-    ])
+    const report = await summarizeAudit(
+      [
+        event({ time: at(50), scheme: 'sec_key', partnerId: '1' }),
+        event({ time: at(70), scheme: 'sec_key', partnerId: '2' }),
+        event({ time: at(60), scheme: 'sec_key', partnerId: '1' }),
+        event({ time: at(10), scheme: 'sec_key', partnerId: '2' }),
+      ],
+      { now: GENERATED_AT },
+    )
     expect(report.partners.map((p) => [p.partnerId, p.lastLegacyAt])).toEqual([
       ['1', at(60)],
       ['2', at(70)],
     ])
     expect(report.readiness.lastLegacyAt).toBe(at(70))
-    expect(report.readiness.blockers).toHaveLength(2)
+    expect(report.readiness.blockers.filter((b) => b.startsWith('partner '))).toHaveLength(2)
   })
 
   it('ignores events without a readable time', async () => {
@@ -307,6 +323,7 @@ describe('summarizeAudit', () => {
       event({}),
       event({ time: 'yesterday' }),
       { nonsense: true } as unknown as AuditEvent,
+      null as unknown as AuditEvent,
     ])
     expect(report.partners).toHaveLength(1)
     expect(report.partners[0]!.total).toBe(1)
@@ -338,13 +355,17 @@ describe('summarizeAudit', () => {
     expect(report.partners).toEqual([
       {
         partnerId: PARTNER,
-        total: 8,
+        total: 7,
         byScheme: { signature: 4, sec_key: 3 },
-        rejected: 1,
+        rejected: 0,
         lastLegacyAt: new Date(NOW).toISOString(),
         legacySdks: [{ sdk: 'java', version: '1.0.1', count: 3 }],
+        ...legacyDetail,
+        legacyRoutes: [{ value: 'unknown', count: 3 }],
+        legacyKeyIds: [expect.objectContaining({ count: 3 }) as unknown],
       },
     ])
+    expect(report.unverified).toEqual({ events: 1, byReason: { invalid_signature: 1 } })
     // The in-memory tracker saw the same events.
     expect(tracker.report(GENERATED_AT)).toEqual(report)
   })

@@ -7,192 +7,272 @@ const files = scratch()
 beforeAll(requireBuild)
 afterAll(() => files.remove())
 
-function event(
-  time: string,
-  partnerId: string | null,
-  scheme: AuditEvent['scheme'],
-  outcome: AuditEvent['outcome'],
-  sdk?: string,
-): AuditEvent {
+const DAY = 86_400_000
+/** The CLI reads the real clock: logs are generated relative to it, at noon UTC of each day. */
+const TODAY_NOON = Math.floor(Date.now() / DAY) * DAY + DAY / 2
+const ago = (days: number, minute = 0) => new Date(TODAY_NOON - days * DAY + minute * 60_000).toISOString()
+
+function event(daysAgo: number, overrides: Partial<AuditEvent> = {}): AuditEvent {
   return {
-    time,
+    time: ago(daysAgo),
     direction: 'incoming',
-    partnerId,
-    scheme,
-    outcome,
-    reason:
-      outcome === 'rejected' ? 'invalid_signature' : outcome === 'would_reject' ? 'timestamp_expired' : null,
-    keyId: outcome === 'rejected' ? null : 'hmac:0123456789abcdef',
+    partnerId: '085',
+    scheme: 'signature',
+    outcome: 'accepted',
+    reason: null,
+    keyId: 'hmac:0123456789abcdef',
     transport: 'body',
     warnings: [],
     route: '/smile/callback',
     sourceIp: '127.0.0.1',
-    source_sdk: sdk ?? null,
-    source_sdk_version: sdk === undefined ? null : '1.3.0',
-    authenticated: outcome !== 'rejected',
+    source_sdk: null,
+    source_sdk_version: null,
+    authenticated: true,
     instance: null,
+    ...overrides,
   }
 }
 
-/** A known mix over three days: 085 still sends some legacy, 2343 is on signature only. */
-const EVENTS: AuditEvent[] = [
-  ...Array.from({ length: 6 }, (_, i) =>
-    event(`2025-03-0${1 + (i % 3)}T10:00:0${i}.000Z`, '085', 'signature', 'accepted'),
-  ),
-  ...Array.from({ length: 3 }, (_, i) =>
-    event(`2025-03-0${1 + i}T11:00:00.000Z`, '085', 'sec_key', 'accepted', 'javascript'),
-  ),
-  event('2025-03-03T12:00:00.000Z', '085', 'sec_key', 'would_reject', 'javascript'),
-  event('2025-03-02T12:00:00.000Z', '085', 'signature', 'rejected'),
-  event('2025-03-02T12:00:01.000Z', '085', null, 'rejected'),
-  ...Array.from({ length: 4 }, (_, i) =>
-    event(`2025-03-0${1 + (i % 3)}T09:00:00.000Z`, '2343', 'signature', 'accepted'),
-  ),
+/** Days `from`…1 ago, one signature event each for partners 085 and 2343. */
+function cleanDays(from: number, overrides: Partial<AuditEvent> = {}): AuditEvent[] {
+  return Array.from({ length: from }, (_, i) => [
+    event(from - i, overrides),
+    event(from - i, { partnerId: '2343', ...overrides }),
+  ]).flat()
+}
+
+const legacy = (daysAgo: number, overrides: Partial<AuditEvent> = {}) =>
+  event(daysAgo, {
+    scheme: 'sec_key',
+    keyId: 'rsa:abcdef',
+    source_sdk: 'javascript',
+    source_sdk_version: '1.3.0',
+    ...overrides,
+  })
+
+const jsonl = (events: readonly unknown[]) => events.map((e) => JSON.stringify(e)).join('\n') + '\n'
+
+/** 45 clean days, legacy 5 days ago from 085, forged traffic, and foreign lines. */
+const MIXED: AuditEvent[] = [
+  ...cleanDays(45),
+  legacy(20),
+  legacy(5),
+  legacy(4, { outcome: 'rejected', reason: 'scheme_not_allowed', keyId: null, warnings: ['brownout'] }),
+  event(3, { partnerId: 'forged', outcome: 'rejected', reason: 'invalid_signature', authenticated: false }),
 ]
-const LOG = [
-  ...EVENTS.slice(0, 8).map((e) => JSON.stringify(e)),
+const MIXED_LOG = [
+  jsonl(MIXED.slice(0, 30)).trimEnd(),
   '',
   'this line is not JSON',
   '{"unrelated":"object"}',
-  ...EVENTS.slice(8).map((e) => JSON.stringify(e)),
+  jsonl(MIXED.slice(30)),
 ].join('\n')
 
-describe('audit', () => {
-  it('--format json prints the UsageReport with the counts of the log, skipping foreign lines', async () => {
-    const path = files.file('audit.jsonl', LOG + '\n')
-    const result = await run(['audit', path, '--format', 'json'])
-    expect(result.code, result.stderr).toBe(0)
+describe('audit: the verdict is the exit code', () => {
+  it('--format json: the UsageReport of the library, verdict and evidence first; not ready → exit 1', async () => {
+    const result = await run(['audit', files.file('mixed.jsonl', MIXED_LOG), '--format', 'json'])
+    expect(result.code, result.stderr).toBe(1)
     const report = json<UsageReport>(result)
-    expect(report.partners).toEqual([
-      {
-        partnerId: '085',
-        total: 12,
-        byScheme: { signature: 6, sec_key: 4 },
-        rejected: 2,
-        lastLegacyAt: '2025-03-03T12:00:00.000Z',
-        legacySdks: [{ sdk: 'javascript', version: '1.3.0', count: 4 }],
-      },
-      {
-        partnerId: '2343',
-        total: 4,
-        byScheme: { signature: 4, sec_key: 0 },
-        rejected: 0,
-        lastLegacyAt: null,
-        legacySdks: [],
-      },
-    ])
-    expect(report.readiness.legacyFree).toBe(false)
-    expect(report.readiness.blockers).toHaveLength(1)
-    expect(report.readiness.blockers[0]).toMatch(/^partner 085:/)
-    // The same as the library's own summary of these events.
-    const expected = await summarizeAudit(EVENTS)
-    expect({ ...report, generatedAt: null }).toEqual({ ...expected, generatedAt: null })
-    expect(result.stderr).toBe('audit: skipped 2 line(s) that are not audit events\n')
+    expect(Object.keys(report).slice(0, 2)).toEqual(['readiness', 'evidence'])
+    expect(report.readiness.verdict).toBe('not_ready')
+    expect(report.partners.map((p) => p.partnerId)).toEqual(['085', '2343'])
+    expect(report.partners[0]).toMatchObject({
+      byScheme: { signature: 45, sec_key: 2 },
+      legacyRefused: 1,
+      brownoutRefused: 1,
+      legacySdks: [{ sdk: 'javascript', version: '1.3.0', count: 3 }],
+    })
+    expect(report.unverified).toEqual({ events: 1, byReason: { invalid_signature: 1 } })
+    const expected = await summarizeAudit(MIXED, { now: new Date(report.generatedAt) })
+    expect(report).toEqual(expected)
+    expect(result.stderr).toBe('audit: skipped 2 line(s) that are not audit records\n')
   })
 
-  it('reads several files and stdin (-) as one log', async () => {
-    const first = files.file(
-      'a.jsonl',
-      EVENTS.slice(0, 5)
-        .map((e) => JSON.stringify(e))
-        .join('\n'),
+  it('exit 0 when ready: 45 clean days', async () => {
+    const result = await run(['audit', files.file('clean.jsonl', jsonl(cleanDays(45)))])
+    expect(result.code, result.stdout).toBe(0)
+    expect(result.stdout).toMatch(/^READY: no authentic legacy sec_key use for 30 days/)
+  })
+
+  it('exit 3 for insufficient evidence: an empty log, a file that is no audit log, --since in the future, a short span', async () => {
+    const empty = await run(['audit', files.file('empty.jsonl', '')])
+    expect(empty.code).toBe(3)
+    expect(empty.stdout).toMatch(/^INSUFFICIENT EVIDENCE:/)
+    expect(empty.stdout).toMatch(/^Ready on: unknown/m)
+    const foreign = await run(['audit', files.file('package.json', readFileSync('package.json', 'utf8'))])
+    expect(foreign.code).toBe(3)
+    expect(foreign.stderr).toMatch(/skipped \d+ line/)
+    const future = await run(['audit', files.file('c2.jsonl', jsonl(cleanDays(45))), '--since', '2099-01-01'])
+    expect(future.code).toBe(3)
+    const short = await run(['audit', files.file('short.jsonl', jsonl(cleanDays(10))), '--json'])
+    expect(short.code).toBe(3)
+    expect(json<UsageReport>(short).readiness.blockers[0]).toMatch(/^the evidence spans 10 day/)
+  })
+
+  it('--quiet-period moves the verdict: legacy 40 days ago is ready at 30d, not ready at 60d', async () => {
+    const path = files.file('q.jsonl', jsonl([...cleanDays(70), legacy(40)]))
+    expect((await run(['audit', path])).code).toBe(0)
+    expect((await run(['audit', path, '--quiet-period', '30d'])).code).toBe(0)
+    expect((await run(['audit', path, '--quiet-period', '60d'])).code).toBe(1)
+    expect((await run(['audit', path, '--quiet-period', '60'])).code).toBe(1)
+    const weeks = json<UsageReport>(await run(['audit', path, '--quiet-period', '9w', '--json']))
+    expect(weeks.readiness.quietPeriodDays).toBe(63)
+  })
+
+  it('usage errors exit 2: no input, a missing file, bad --since, --quiet-period and --format', async () => {
+    expectUsageError(await run(['audit']), /give at least one audit log/)
+    expectUsageError(await run(['audit', `${files.dir}/missing.jsonl`]), /missing\.jsonl: no such file/)
+    const path = files.file('x.jsonl', '')
+    expectUsageError(await run(['audit', path, '--since', 'last tuesday']), /--since must be/)
+    expectUsageError(await run(['audit', path, '--quiet-period', 'a month']), /--quiet-period must be/)
+    expectUsageError(await run(['audit', path, '--quiet-period', '12h']), /--quiet-period must be/)
+    expectUsageError(
+      await run(['audit', path, '--format', 'pdf']),
+      /--format must be one of table, text, json, html/,
     )
-    const rest =
-      EVENTS.slice(5)
-        .map((e) => JSON.stringify(e))
-        .join('\r\n') + '\r\n'
-    const result = await run(['audit', first, '-', '--format', 'json'], { input: rest })
-    expect(result.code, result.stderr).toBe(0)
-    expect(json<UsageReport>(result).partners.map((p) => p.total)).toEqual([12, 4])
+    expectUsageError(await run(['audit', path, '-', '-']), /stdin \(-\) can be read only once/)
   })
+})
 
-  it('--since keeps only recent events (an ISO date, or a duration back from now)', async () => {
-    const path = files.file('since.jsonl', LOG)
-    const report = json<UsageReport>(await run(['audit', path, '--format', 'json', '--since', '2025-03-03']))
-    expect(report.partners.map((p) => [p.partnerId, p.total])).toEqual([
-      ['085', 4],
-      ['2343', 1],
-    ])
-    const now = Date.now()
-    const recent = [
-      event(new Date(now - 40 * 86_400_000).toISOString(), '085', 'sec_key', 'accepted'),
-      event(new Date(now - 86_400_000).toISOString(), '085', 'signature', 'accepted'),
-    ]
-    const relative = files.file('relative.jsonl', recent.map((e) => JSON.stringify(e)).join('\n'))
-    const last30 = json<UsageReport>(await run(['audit', relative, '--format', 'json', '--since', '30d']))
-    expect(last30.partners[0]?.byScheme).toEqual({ signature: 1, sec_key: 0 })
-    expect(last30.readiness.legacyFree).toBe(true)
-  })
-
-  it('prints a table with the readiness verdict by default', async () => {
-    const result = await run(['audit', files.file('table.jsonl', LOG)])
-    expect(result.code).toBe(0)
-    expect(result.stdout).toMatch(/^partner +total +signature +sec_key +rejected +legacy share/)
-    expect(result.stdout).toMatch(/^085 +12 +6 +4 +2 +40%/m)
-    expect(result.stdout).toMatch(/^Not ready: the legacy sec_key scheme is still in use/m)
-  })
-
-  it('--format html --out writes one self-contained page with an inline <svg> chart and the verdict', async () => {
-    const hostile = event(
-      '2025-03-01T08:00:00.000Z',
-      '<img src=x onerror=alert(1)>',
-      'sec_key',
-      'accepted',
-      '"><script>',
+describe('audit: every format opens with the verdict, readyOn and the evidence', () => {
+  it('table (and --format text, the same): verdict, Ready on, Evidence, blockers, then partners', async () => {
+    const path = files.file('t.jsonl', MIXED_LOG)
+    const table = await run(['audit', path])
+    const text = await run(['audit', path, '--format', 'text'])
+    const undated = (out: string) => out.replace(/covered up to [^)]+/, '')
+    expect(undated(text.stdout)).toBe(undated(table.stdout))
+    const lines = table.stdout.split('\n')
+    expect(lines[0]).toMatch(/^NOT READY: authentic legacy sec_key use inside the 30-day quiet period$/)
+    expect(lines[1]).toBe(
+      `Ready on: ${new Date(Date.parse(ago(4)) + 30 * DAY).toISOString()}, if no legacy request, gap or silent instance comes before`,
     )
-    const path = files.file('html.jsonl', LOG + '\n' + JSON.stringify(hostile))
+    expect(lines[2]).toMatch(/^Evidence: 93 authenticated event\(s\) from /)
+    expect(table.stdout).toMatch(
+      /^ {10}1 unverified request\(s\), not evidence and no partner row \(invalid_signature 1\)$/m,
+    )
+    expect(table.stdout).toMatch(
+      /^Blockers:\n {2}- partner 085 still uses legacy sec_key: 3 authentic request\(s\) \(1 refused/m,
+    )
+    expect(table.stdout).toMatch(/^partner +total +signature +sec_key +refused +legacy share/m)
+    expect(table.stdout).toMatch(/^085 +48 +45 +2 +1 +4\.3%/m)
+  })
+
+  it('--json is --format json', async () => {
+    const path = files.file('j.jsonl', MIXED_LOG)
+    const a = json<UsageReport>(await run(['audit', path, '--json']))
+    const b = json<UsageReport>(await run(['audit', path, '--format', 'json']))
+    expect({ ...a, generatedAt: null }).toEqual({ ...b, generatedAt: null })
+  })
+
+  it('html: one self-contained page, verdict and evidence before anything else, text from the log escaped', async () => {
+    const hostile = legacy(2, { partnerId: '<img src=x onerror=alert(1)>', source_sdk: '"><script>' })
+    const path = files.file('h.jsonl', MIXED_LOG + JSON.stringify(hostile) + '\n')
     const out = `${files.dir}/report.html`
     const result = await run(['audit', path, '--format', 'html', '--out', out])
-    expect(result.code, result.stderr).toBe(0)
+    expect(result.code, result.stderr).toBe(1)
     expect(result.stdout).toBe('')
-    expect(result.stderr).toMatch(/audit: wrote .*report\.html \(17 events\)/)
+    expect(result.stderr).toMatch(
+      /audit: wrote .*report\.html \(94 authenticated events, verdict not_ready\)/,
+    )
     const html = readFileSync(out, 'utf8')
     expect(html).toMatch(/^<!doctype html>/)
-    expect(html).toMatch(/<svg [^>]*viewBox=/)
-    expect(html).toContain('</svg>')
-    expect(html.match(/<polyline /g)?.length).toBeGreaterThanOrEqual(2)
-    expect(html).toContain('Not ready.')
+    const body = html.slice(html.indexOf('<body>'))
+    const order = [
+      'NOT READY',
+      'Ready on:',
+      'authenticated event(s) from',
+      'Coverage per instance',
+      'Legacy share per partner',
+      'SDKs still on legacy',
+      'Partners',
+      'Unverified requests',
+    ]
+    const positions = order.map((text) => body.indexOf(text))
+    expect(positions.every((p) => p > 0)).toBe(true)
+    expect([...positions].sort((a, b) => a - b)).toEqual(positions)
+    expect(html.match(/<svg /g)?.length).toBe(2)
     // Self-contained and inert: no scripts, no external assets; text from the log is escaped.
     expect(html).not.toMatch(/<script|<link|<img|<[^>]+\s(?:src|href)=|url\(/i)
     expect(html).toContain('&lt;img src=x onerror=alert(1)&gt;')
+    expect(html).toContain('&quot;&gt;&lt;script&gt;')
   })
 
-  it('says "Ready" in the HTML when no legacy request was accepted', async () => {
-    const path = files.file(
-      'ready.jsonl',
-      EVENTS.filter((e) => e.scheme !== 'sec_key')
-        .map((e) => JSON.stringify(e))
-        .join('\n'),
-    )
-    const result = await run(['audit', path, '--format', 'html'])
+  it('html says READY for a clean log, with thousands separators and partners in numeric order', async () => {
+    const many = [
+      ...cleanDays(40),
+      ...Array.from({ length: 1200 }, (_, i) => event(1 + (i % 30), { partnerId: '10', route: `/r${i}` })),
+      event(1, { partnerId: '9' }),
+    ]
+    const result = await run(['audit', files.file('ready.jsonl', jsonl(many)), '--format', 'html'])
     expect(result.code).toBe(0)
-    expect(result.stdout).toContain('Ready to switch legacy off.')
-    expect(result.stdout).toContain('<svg')
-  })
-
-  it('streams: a 32 MB log is summarised by a process whose heap is capped at 16 MB, with --progress on stderr', async () => {
-    const path = `${files.dir}/big.jsonl`
-    const line =
-      JSON.stringify(event('2025-03-01T10:00:00.000Z', '085', 'signature', 'accepted', 'javascript')) + '\n'
-    const stream = createWriteStream(path)
-    const chunk = line.repeat(1000)
-    for (let i = 0; i < 100; i++)
-      if (!stream.write(chunk)) await new Promise<void>((resolve) => stream.once('drain', () => resolve()))
-    await new Promise<void>((resolve) => stream.end(() => resolve()))
-    const result = await run(['audit', path, '--format', 'json', '--progress'], {
-      nodeFlags: ['--max-old-space-size=16'],
-    })
-    expect(result.code, result.stderr.slice(0, 500)).toBe(0)
-    expect(json<UsageReport>(result).partners[0]).toMatchObject({ partnerId: '085', total: 100_000 })
-    expect(result.stderr).toMatch(/^audit: read 100000 events from \d+\.\d MB in /m)
-  })
-
-  it('usage errors exit 2: no file, a missing file, a bad --since', async () => {
-    expectUsageError(await run(['audit']), /give at least one audit log/)
-    expectUsageError(await run(['audit', `${files.dir}/missing.jsonl`]), /missing\.jsonl: no such file/)
-    expectUsageError(
-      await run(['audit', files.file('x.jsonl', ''), '--since', 'last tuesday']),
-      /--since must be/,
+    expect(result.stdout).toContain('<strong>READY</strong>')
+    expect(result.stdout).toContain('1,200')
+    const table = result.stdout.slice(result.stdout.indexOf('<h2>Partners</h2>'))
+    const order = ['<td>9</td>', '<td>10</td>', '<td>085</td>', '<td>2343</td>'].map((cell) =>
+      table.indexOf(cell),
     )
+    expect(order.every((p) => p > 0)).toBe(true)
+    expect([...order].sort((a, b) => a - b)).toEqual(order)
   })
+})
+
+describe('audit: text from requests is inert in a terminal', () => {
+  it('escape sequences in a partner id, SDK, instance and reason reach the table only as visible escapes', async () => {
+    const evil = '085\u001b[2K\u001b[1A\rREADY\u202e'
+    const events = [
+      ...cleanDays(40),
+      legacy(2, { partnerId: evil, source_sdk: 'js\u001b]0;owned\u0007', instance: 'web\u001b[31m-1' }),
+      event(1, { instance: 'web\u001b[31m-1' }),
+    ]
+    const result = await run(['audit', files.file('evil.jsonl', jsonl(events))])
+    expect(result.code).toBe(1)
+    // Not a terminal: no colour codes either, so no ESC, BEL, CR or bidi override at all.
+    expect(result.stdout).not.toMatch(/[\u0000-\u0009\u000b-\u001f\u007f-\u009f\u202e]/)
+    expect(result.stdout).toContain('085\\x1b[2K\\x1b[1A\\x0dREADY\\u202e')
+    expect(result.stdout).toContain('js\\x1b]0;owned\\x07')
+    expect(result.stdout).toContain('web\\x1b[31m-1')
+    expect(result.stdout.split('\n')[0]).toMatch(/^NOT READY:/)
+  })
+})
+
+describe('audit: memory stays bounded whatever the log holds', () => {
+  it(
+    '120 000 forged partner ids in a ~40 MB log summarise under --max-old-space-size=16',
+    { timeout: 60_000 },
+    async () => {
+      const path = `${files.dir}/forged.jsonl`
+      const stream = createWriteStream(path)
+      const base = event(1, {
+        outcome: 'rejected',
+        reason: 'invalid_signature',
+        keyId: null,
+        authenticated: false,
+      })
+      const template = JSON.stringify({
+        ...base,
+        partnerId: 'PARTNER',
+        route: `/smile/callback/${'x'.repeat(40)}`,
+      })
+      let bytes = 0
+      for (let chunk = 0; chunk < 120; chunk++) {
+        const lines: string[] = []
+        for (let i = 0; i < 1000; i++)
+          lines.push(template.replace('PARTNER', `forged-${chunk}-${i}-${'p'.repeat(12)}`))
+        const text = lines.join('\n') + '\n'
+        bytes += text.length
+        if (!stream.write(text)) await new Promise<void>((resolve) => stream.once('drain', () => resolve()))
+      }
+      stream.write(jsonl(cleanDays(40)))
+      await new Promise<void>((resolve) => stream.end(() => resolve()))
+      expect(bytes).toBeGreaterThan(38 * 1024 * 1024)
+      const result = await run(['audit', path, '--json', '--progress'], {
+        nodeFlags: ['--max-old-space-size=16'],
+      })
+      expect(result.code, result.stderr.slice(0, 500)).toBe(0)
+      const report = json<UsageReport>(result)
+      expect(report.partners.map((p) => p.partnerId)).toEqual(['085', '2343'])
+      expect(report.unverified.events).toBe(120_000)
+      expect(result.stderr).toMatch(/^audit: read 120080 records from \d+\.\d MB in /m)
+    },
+  )
 })

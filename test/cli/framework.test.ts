@@ -177,7 +177,7 @@ describe('every command prints JSON the same way: indented, on a terminal and wh
     )
     expectUsageError(
       await run(['audit', 'x.jsonl', '--format', 'pdf']),
-      /--format must be one of table, json, html/,
+      /--format must be one of table, text, json, html/,
     )
   })
 })

@@ -69,8 +69,8 @@ describe('demo', () => {
     expect(requests.some((line) => /redelivered .* accepted .*duplicate/.test(line))).toBe(true)
     expect(result.stdout).toMatch(/http:\/\/127\.0\.0\.1:\d+/)
     expect(result.stdout).toMatch(/Audit summary of your receiver \(7 events\)/)
-    expect(result.stdout).toMatch(/^085 +7 +2 +3 +2 /m)
-    expect(result.stdout).toMatch(/^Not ready: the legacy sec_key scheme is still in use/m)
+    expect(result.stdout).toMatch(/^085 +5 +2 +3 +0 /m)
+    expect(result.stdout).toMatch(/^NOT READY: authentic legacy sec_key use/m)
   })
 
   it('takes no options', async () => {
