@@ -2,7 +2,8 @@
  * The one verification flow behind every adapter. A framework file supplies only the ports (headers, the
  * body in whatever state the framework left it, route and source address) and turns the outcome into its
  * own response: 413 for a body over the limit, 400 for a body that is not JSON, 401 `{ error: <reason> }`
- * for a failed verification, and `Deprecation` / `Sunset` headers on legacy-authenticated requests.
+ * for a failed verification, 503 with `Retry-After` when the replay store could not be asked, and
+ * `Deprecation` / `Sunset` headers on legacy-authenticated requests.
  *
  * Web APIs only: the fetch adapter runs this on Workers, Deno and Bun.
  *
@@ -16,6 +17,12 @@ import type { FailureReason, VerificationFailure, VerificationResult, Verificati
 export const DEFAULT_BODY_LIMIT = 1024 * 1024
 
 /**
+ * Seconds a sender should wait before retrying a request refused with `replay_check_failed` (503). Short:
+ * a replay store outage is usually a blip, and a refused callback that is retried soon is not lost.
+ */
+export const RETRY_AFTER_SECONDS = 5
+
+/**
  * What the adapters need from a verifier. A `DualModeVerifier` fits; so does any object with the same
  * `verify` method (a test double, or a wrapper that adds logging).
  */
@@ -25,7 +32,13 @@ export interface RequestVerifier {
     request: { body?: unknown; headers?: Record<string, string>; rawBody?: string },
     context?: { route?: string; sourceIp?: string },
   ): Promise<VerificationResult>
-  /** The verifier's policy; a `legacySunsetAt` date adds `Deprecation` and `Sunset` headers to legacy requests. */
+  /**
+   * The sunset of the legacy scheme that applies to the partner of `result` (its own policy, or the
+   * verifier's), or `null` when none is set. A date adds `Deprecation` and `Sunset` headers to the response
+   * to a legacy request. A `DualModeVerifier` has it; without it the adapters read `policy.legacySunsetAt`.
+   */
+  legacySunsetFor?(result: VerificationResult): Date | null
+  /** The verifier's policy, read for the sunset date when {@link RequestVerifier.legacySunsetFor} is absent. */
   readonly policy?: SunsetPolicy | undefined
 }
 
@@ -36,7 +49,8 @@ export interface SunsetPolicy {
 }
 
 /**
- * The `error` code an adapter answers with: a {@link FailureReason} for a failed verification (401),
+ * The `error` code an adapter answers with: a {@link FailureReason} for a failed verification (401; 503 for
+ * `replay_check_failed`, which says nothing about the credential: the sender should retry),
  * `invalid_json` for a body that is not JSON (400), `body_incomplete` for an upload that broke off (400),
  * `body_too_large` above the size limit (413).
  */
@@ -69,11 +83,14 @@ export interface RequestRejected {
   result: VerificationFailure
   /** The parsed JSON body when there was one. */
   body: unknown
-  /** 400 (not JSON), 401 (verification failed) or 413 (over the size limit). */
-  status: 400 | 401 | 413
+  /**
+   * 400 (not JSON), 401 (verification failed), 413 (over the size limit) or 503 (`replay_check_failed`: the
+   * replay store could not be asked, so the request was neither accepted nor found bad; retry later).
+   */
+  status: 400 | 401 | 413 | 503
   /** The code to send as `{ error }`. Never contains a key, signature or sec_key. */
   error: RequestErrorCode
-  /** Headers to add to the response (none today; kept for symmetry). */
+  /** Headers to add to the response: `Retry-After` with a 503, none otherwise. */
   headers: Record<string, string>
 }
 
@@ -173,14 +190,28 @@ export async function verifyPorts(
   if (rawBody !== undefined && rawBody !== '') input.rawBody = rawBody
 
   const result = await verifier.verify(input, context)
-  if (!result.ok) return { ok: false, result, body, status: 401, error: result.reason, headers: {} }
+  if (!result.ok) {
+    // The replay store was unreachable: the credential may be fine. 401 would tell the sender it is bad and
+    // make it give up; 503 + Retry-After (RFC 9110 §10.2.3) makes it retry, so nothing is lost.
+    if (result.reason === 'replay_check_failed') {
+      return {
+        ok: false,
+        result,
+        body,
+        status: 503,
+        error: result.reason,
+        headers: { 'retry-after': String(RETRY_AFTER_SECONDS) },
+      }
+    }
+    return { ok: false, result, body, status: 401, error: result.reason, headers: {} }
+  }
   return {
     ok: true,
     result,
     body,
     status: 200,
     error: null,
-    headers: result.legacy ? sunsetHeaders(verifier) : {},
+    headers: result.legacy ? sunsetHeaders(verifier, result) : {},
   }
 }
 
@@ -231,11 +262,20 @@ export function checkAdapterOptions(verifier: unknown, limit: unknown, where: st
 
 /**
  * `Deprecation` (RFC 9745) and `Sunset` (RFC 8594) for a request authenticated with the legacy scheme, when
- * the policy names a sunset date. The library knows no earlier deprecation date, so both carry the sunset:
- * the scheme is deprecated, and stops working, then.
+ * the partner's policy names a sunset date. The library knows no earlier deprecation date, so both carry the
+ * sunset: the scheme is deprecated, and stops working, then.
  */
-function sunsetHeaders(verifier: RequestVerifier): Record<string, string> {
-  const sunsetAt = verifier.policy?.legacySunsetAt
+function sunsetHeaders(verifier: RequestVerifier, result: VerificationSuccess): Record<string, string> {
+  let sunsetAt: Date | string | null | undefined
+  try {
+    sunsetAt =
+      typeof verifier.legacySunsetFor === 'function'
+        ? verifier.legacySunsetFor(result)
+        : verifier.policy?.legacySunsetAt
+  } catch {
+    // A custom verifier whose lookup fails: the request is authenticated; it only goes without the headers.
+    return {}
+  }
   if (sunsetAt === undefined || sunsetAt === null) return {}
   const date = sunsetAt instanceof Date ? sunsetAt : new Date(sunsetAt)
   const ms = date.getTime()

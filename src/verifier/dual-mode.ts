@@ -289,6 +289,22 @@ export class DualModeVerifier {
     return this.#policy
   }
 
+  /**
+   * The legacy sunset that applies to the partner of a result: its own policy's `legacySunsetAt`, else the
+   * verifier's; `null` when none is set or the result is a failure. Adapters put it in `Sunset` headers.
+   *
+   * @example
+   * ```ts
+   * const result = await verifier.verify({ body })
+   * const sunset = verifier.legacySunsetFor(result) // Date | null
+   * ```
+   */
+  legacySunsetFor(result: VerificationResult): Date | null {
+    if (!result.ok) return null
+    const partner = this.#single ?? this.#partners?.get(result.partnerId)
+    return (partner?.policy ?? this.#policy).legacySunsetAt ?? null
+  }
+
   /** Live counters. */
   get stats(): Readonly<VerifierStats> {
     return this.#stats
