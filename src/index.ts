@@ -57,8 +57,6 @@ export type {
 } from './audit/sinks.js'
 export { summarizeAudit } from './audit/report.js'
 export type { PartnerUsage, SummarizeOptions, UsageReport } from './audit/report.js'
-export { callbackBodySchema, secKeyCredentialsSchema, signatureCredentialsSchema } from './schemas.js'
-export type { CallbackBody } from './schemas.js'
 export { MigratingSigner } from './signer.js'
 export type {
   MigratingSignerOptions,

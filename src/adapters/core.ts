@@ -12,6 +12,7 @@
  */
 import { ConfigurationError } from '../errors.js'
 import type { FailureReason, VerificationFailure, VerificationResult, VerificationSuccess } from '../types.js'
+import { checkBody, isBodySchema, type BodySchema, type BodySchemaIssue } from './body-schema.js'
 
 /** Default body size limit: 1 MiB, far above any Smile ID callback. */
 export const DEFAULT_BODY_LIMIT = 1024 * 1024
@@ -52,18 +53,23 @@ export interface SunsetPolicy {
  * The `error` code an adapter answers with: a {@link FailureReason} for a failed verification (401; 503 for
  * `replay_check_failed`, which says nothing about the credential: the sender should retry),
  * `invalid_json` for a body that is not JSON (400), `body_incomplete` for an upload that broke off (400),
+ * `invalid_body` for an authenticated body that does not match the adapter's `body` schema (400),
  * `body_too_large` above the size limit (413).
  */
-export type RequestErrorCode = FailureReason | 'invalid_json' | 'body_too_large' | 'body_incomplete'
+export type RequestErrorCode =
+  FailureReason | 'invalid_json' | 'body_too_large' | 'body_incomplete' | 'invalid_body'
 
-/** A request that passed: the handler runs. */
-export interface RequestAccepted {
+/** A request that passed: the handler runs. `Body` is the body schema's output, `unknown` without one. */
+export interface RequestAccepted<Body = unknown> {
   /** `true`: same as `result.ok`, at the top level so that checking it narrows the whole object. */
   ok: true
   /** The successful verification. */
   result: VerificationSuccess
-  /** The parsed JSON body (`undefined` when the request had none). */
-  body: unknown
+  /**
+   * The parsed JSON body (`undefined` when the request had none); with a `body` schema, the schema's
+   * output (checked, and transformed if the schema transforms).
+   */
+  body: Body
   /** Always 200: go on to the handler. */
   status: 200
   /** Always `null`. */
@@ -78,13 +84,20 @@ export interface RequestRejected {
   ok: false
   /**
    * The failed verification. For a body that was too large or not JSON, the verifier never ran and this is
-   * a `malformed_credentials` failure; {@link RequestRejected.error} says which.
+   * a `malformed_credentials` failure; {@link RequestRejected.error} says which. For `invalid_body` the
+   * credential verified (see {@link RequestRejected.auth}) and this failure only carries the scheme and
+   * partner.
    */
   result: VerificationFailure
+  /** For `invalid_body` only: the verification that passed before the body failed its schema. */
+  auth?: VerificationSuccess
+  /** For `invalid_body` only: what the schema found. For your logs; never sent to the client. */
+  issues?: ReadonlyArray<BodySchemaIssue>
   /** The parsed JSON body when there was one. */
   body: unknown
   /**
-   * 400 (not JSON), 401 (verification failed), 413 (over the size limit) or 503 (`replay_check_failed`: the
+   * 400 (not JSON, or not matching the body schema), 401 (verification failed), 413 (over the size limit)
+   * or 503 (`replay_check_failed`: the
    * replay store could not be asked, so the request was neither accepted nor found bad; retry later).
    */
   status: 400 | 401 | 413 | 503
@@ -106,7 +119,7 @@ export interface RequestRejected {
  * console.log(verification.result.scheme)
  * ```
  */
-export type RequestVerification = RequestAccepted | RequestRejected
+export type RequestVerification<Body = unknown> = RequestAccepted<Body> | RequestRejected
 
 /** A rejected verification as a framework's `onFailure` hook receives it. */
 export type RequestFailure = RequestRejected
@@ -143,11 +156,12 @@ export interface RequestPorts {
 
 const decoder = new TextDecoder()
 
-/** Runs the shared flow: size limit, JSON, verification, response headers. */
+/** Runs the shared flow: size limit, JSON, verification, body schema, response headers. */
 export async function verifyPorts(
   verifier: RequestVerifier,
   ports: RequestPorts,
   limit: number,
+  schema?: BodySchema,
 ): Promise<RequestVerification> {
   const declared = ports.headers['content-length']
   if (declared !== undefined && /^\d+$/.test(declared) && Number(declared) > limit) return tooLarge()
@@ -205,14 +219,31 @@ export async function verifyPorts(
     }
     return { ok: false, result, body, status: 401, error: result.reason, headers: {} }
   }
-  return {
-    ok: true,
-    result,
-    body,
-    status: 200,
-    error: null,
-    headers: result.legacy ? sunsetHeaders(verifier, result) : {},
+  const headers = result.legacy ? sunsetHeaders(verifier, result) : {}
+  if (schema !== undefined) {
+    // After the verification, never before: an unauthenticated sender learns nothing about the schema.
+    const checked = await checkBody(schema, body)
+    if (!checked.ok) {
+      return {
+        ok: false,
+        result: {
+          ok: false,
+          scheme: result.scheme,
+          reason: 'malformed_credentials',
+          message: 'the body does not match the schema',
+          partnerId: result.partnerId,
+        },
+        auth: result,
+        issues: checked.issues,
+        body,
+        status: 400,
+        error: 'invalid_body',
+        headers,
+      }
+    }
+    body = checked.value
   }
+  return { ok: true, result, body, status: 200, error: null, headers }
 }
 
 /** The JSON body of a rejection: `{ error }`, nothing else, so nothing secret can leak. */
@@ -239,6 +270,18 @@ export function webHeaders(headers: Headers): Record<string, string> {
     out[name] = value
   })
   return out
+}
+
+/** Validates an adapter's `body` option once, at construction. */
+export function checkBodyOption(body: unknown, where: string): BodySchema | undefined {
+  if (body === undefined) return undefined
+  if (!isBodySchema(body)) {
+    throw new ConfigurationError(
+      'invalid_options',
+      `${where}: body must be a Standard Schema (for example a schema from smileid-auth-shim/schemas or zod)`,
+    )
+  }
+  return body
 }
 
 /** Validates adapter options once, at construction. Returns the body limit. */

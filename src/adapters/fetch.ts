@@ -6,8 +6,10 @@
  */
 import { ConfigurationError } from '../errors.js'
 import type { VerificationSuccess } from '../types.js'
+import type { BodyOf, BodySchema, BodySchemaOptions } from './body-schema.js'
 import {
   checkAdapterOptions,
+  checkBodyOption,
   rejectionBody,
   verifyPorts,
   webHeaders,
@@ -27,9 +29,11 @@ export type {
   RequestVerifier,
   SunsetPolicy,
 } from './core.js'
+export type { BodyOf, BodySchema, BodySchemaIssue, BodySchemaOptions } from './body-schema.js'
 
-/** Options of {@link verifyRequest} and {@link withSmileIdAuth}. */
-export interface VerifyRequestOptions extends RequestLimitOptions {
+/** Options of {@link verifyRequest}. */
+export interface VerifyRequestOptions<S extends BodySchema | undefined = undefined>
+  extends RequestLimitOptions, BodySchemaOptions<S> {
   /**
    * The client address for the audit trail. The Fetch API does not expose it; pass what your platform
    * gives (for example `request.headers.get('cf-connecting-ip')` behind Cloudflare).
@@ -38,19 +42,23 @@ export interface VerifyRequestOptions extends RequestLimitOptions {
 }
 
 /** Options of {@link withSmileIdAuth}. */
-export interface WithSmileIdAuthOptions extends RequestLimitOptions {
+export interface WithSmileIdAuthOptions<S extends BodySchema | undefined = undefined>
+  extends RequestLimitOptions, BodySchemaOptions<S> {
   /** Answers a refused request yourself. Default: JSON `{ error }` with the failure's status. */
   onFailure?: (failure: RequestFailure, request: Request) => Response | Promise<Response>
   /** Reads the client address for the audit trail from the request (see {@link VerifyRequestOptions.sourceIp}). */
   sourceIp?: (request: Request) => string | null | undefined
 }
 
-/** What a handler wrapped by {@link withSmileIdAuth} receives besides the request. */
-export interface SmileIdAuthContext {
+/**
+ * What a handler wrapped by {@link withSmileIdAuth} receives besides the request. `Body` is the `body`
+ * schema's output, `unknown` without a schema.
+ */
+export interface SmileIdAuthContext<Body = unknown> {
   /** The successful verification. */
   auth: VerificationSuccess
   /** The parsed JSON body: read it here, the request's own body stream is consumed. */
-  body: unknown
+  body: Body
 }
 
 /**
@@ -72,21 +80,24 @@ export interface SmileIdAuthContext {
  * @throws `ConfigurationError` (`invalid_options`) without a verifier, with a bad `limit`, or when the request
  * body was already read.
  */
-export async function verifyRequest(
+export async function verifyRequest<S extends BodySchema | undefined = undefined>(
   verifier: RequestVerifier,
   request: Request,
-  options: VerifyRequestOptions = {},
-): Promise<RequestVerification> {
+  options: VerifyRequestOptions<S> = {},
+): Promise<RequestVerification<BodyOf<S>>> {
   const limit = checkAdapterOptions(verifier, options.limit, 'verifyRequest')
-  return verify(verifier, request, limit, options.sourceIp)
+  const schema = checkBodyOption(options.body, 'verifyRequest')
+  return verify(verifier, request, limit, options.sourceIp, schema) as Promise<RequestVerification<BodyOf<S>>>
 }
 
 /**
  * Wraps a Fetch API handler: the handler runs only for verified requests and receives `{ auth, body }`.
- * Refused requests get 401 `{ error: <reason> }`, 400 `{ error: 'invalid_json' }` or 413
- * `{ error: 'body_too_large' }`. Responses to legacy-authenticated requests get `Deprecation` / `Sunset`
- * headers when the verifier's policy has a `legacySunsetAt`. Extra arguments (a Worker's `env` and `ctx`,
- * a Next.js route context) are passed through.
+ * Refused requests get 401 `{ error: <reason> }`, 503 `{ error: 'replay_check_failed' }` with `Retry-After`,
+ * 400 `{ error: 'invalid_json' }`, 400 `{ error: 'invalid_body' }` (a verified body that fails the `body`
+ * schema) or 413 `{ error: 'body_too_large' }`. With `{ body: schema }` the handler's `body` is the schema's
+ * typed output. Responses to legacy-authenticated requests get `Deprecation` / `Sunset` headers when the
+ * partner's policy has a `legacySunsetAt`. Extra arguments (a Worker's `env` and `ctx`, a Next.js route
+ * context) are passed through.
  *
  * @example
  * ```ts
@@ -100,28 +111,34 @@ export async function verifyRequest(
  * ```
  * @throws `ConfigurationError` (`invalid_options`) at once, without a verifier or with a bad `limit`.
  */
-export function withSmileIdAuth<Args extends unknown[]>(
+export function withSmileIdAuth<Args extends unknown[], S extends BodySchema | undefined = undefined>(
   verifier: RequestVerifier,
-  handler: (request: Request, context: SmileIdAuthContext, ...args: Args) => Response | Promise<Response>,
-  options: WithSmileIdAuthOptions = {},
+  handler: (
+    request: Request,
+    context: SmileIdAuthContext<BodyOf<S>>,
+    ...args: Args
+  ) => Response | Promise<Response>,
+  options: WithSmileIdAuthOptions<S> = {},
 ): (request: Request, ...args: Args) => Promise<Response> {
   const limit = checkAdapterOptions(verifier, options.limit, 'withSmileIdAuth')
   if (typeof handler !== 'function')
     throw new ConfigurationError('invalid_options', 'withSmileIdAuth needs a handler')
+  const schema = checkBodyOption(options.body, 'withSmileIdAuth')
   const { onFailure, sourceIp } = options
 
   return async (request, ...args) => {
-    const verification = await verify(verifier, request, limit, sourceIp?.(request) ?? undefined)
+    const verification = await verify(verifier, request, limit, sourceIp?.(request) ?? undefined, schema)
     if (!verification.ok) {
       return onFailure ? onFailure(verification, request) : rejectionResponse(verification)
     }
-    const response = await handler(request, { auth: verification.result, body: verification.body }, ...args)
+    const body = verification.body as BodyOf<S>
+    const response = await handler(request, { auth: verification.result, body }, ...args)
     return withHeaders(response, verification.headers)
   }
 }
 
 /**
- * The standard response for a refused request: JSON `{ error }` with its status (400, 401 or 413).
+ * The standard response for a refused request: JSON `{ error }` with its status (400, 401, 413 or 503) and its headers (`Retry-After` on a 503).
  *
  * @example
  * ```ts
@@ -141,6 +158,7 @@ function verify(
   request: Request,
   limit: number,
   sourceIp: string | undefined,
+  schema: BodySchema | undefined,
 ): Promise<RequestVerification> {
   if (request.bodyUsed) {
     throw new ConfigurationError('invalid_options', 'the request body was already read: pass request.clone()')
@@ -160,6 +178,7 @@ function verify(
       sourceIp,
     },
     limit,
+    schema,
   )
 }
 

@@ -10,6 +10,8 @@ import { createTestKeys } from '../../src/testing/keys.js'
 import { SmileServerSimulator } from '../../src/testing/simulator.js'
 import { DualModeVerifier } from '../../src/verifier/dual-mode.js'
 import type { ReplayOutcome, ReplayStore } from '../../src/replay/store.js'
+import type { BodySchema } from '../../src/adapters/body-schema.js'
+import { enhancedKycCallbackSchema } from '../../src/schemas/index.js'
 import { ROUTE, targets, type Started } from './targets.js'
 
 const LIMIT = 64 * 1024
@@ -233,5 +235,73 @@ describe.each(targets)('adapter conformance, fleet verifier: $name', (target) =>
     } finally {
       store.down = false
     }
+  })
+})
+
+/** The Enhanced KYC schema, counting its calls and marking its output so the handler can show it got it. */
+let schemaCalls = 0
+const markedSchema: BodySchema = {
+  '~standard': {
+    version: 1,
+    vendor: 'test',
+    validate(value) {
+      schemaCalls++
+      const result = enhancedKycCallbackSchema['~standard'].validate(value)
+      if (result instanceof Promise) throw new Error('zod checks this schema synchronously')
+      return result.issues ? result : { value: { ...result.value, __checked: true } }
+    },
+  },
+}
+
+describe.each(targets)('adapter conformance, body schema: $name', (target) => {
+  let server: Started
+  beforeAll(async () => {
+    server = await target.start(verifier, LIMIT, { body: markedSchema })
+  })
+  afterAll(async () => {
+    await server.close()
+  })
+
+  it("hands the handler the schema's output for a verified body that matches", async () => {
+    for (const scheme of ['signature', 'sec_key'] as const) {
+      const body = await smile.callbackBody({ scheme })
+      const reply = await server.send(JSON.stringify(body))
+      expect(reply.status).toBe(200)
+      expect(reply.json).toEqual({ scheme, transport: 'body', job: body.SmileJobID, checked: true })
+    }
+  })
+
+  it('answers 400 invalid_body, and nothing else, for a verified body that fails the schema', async () => {
+    const body = await smile.callbackBody({
+      scheme: 'signature',
+      result: { ResultCode: 1012 as unknown as string },
+    })
+    const reply = await server.send(JSON.stringify(body))
+    expect(reply.status).toBe(400)
+    expect(reply.json).toEqual({ error: 'invalid_body' })
+  })
+
+  it('legacy requests that fail the schema still carry the sunset headers', async () => {
+    const body = await smile.callbackBody({
+      scheme: 'sec_key',
+      result: { SmileJobID: 7 as unknown as string },
+    })
+    const reply = await server.send(JSON.stringify(body))
+    expect(reply.status).toBe(400)
+    expect(reply.json).toEqual({ error: 'invalid_body' })
+    expect(reply.headers.sunset).toBe(SUNSET.toUTCString())
+  })
+
+  it('never runs the schema for a request that does not authenticate (401 first)', async () => {
+    const body = await smile.callbackBody({
+      scheme: 'signature',
+      result: { ResultCode: 1012 as unknown as string },
+    })
+    body.signature = forge(body.signature!)
+    const before = schemaCalls
+    const reply = await server.send(JSON.stringify(body))
+    expect(reply.status).toBe(401)
+    expect(reply.json).toEqual({ error: 'invalid_signature' })
+    expect(schemaCalls).toBe(before)
   })
 })
