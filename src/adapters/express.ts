@@ -10,14 +10,13 @@
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import type { VerificationSuccess } from '../types.js'
 import type { BodySchema } from './body-schema.js'
-import { readIncomingBody } from './incoming.js'
+import { incomingBodyPort } from './incoming.js'
 import {
   checkAdapterOptions,
   checkBodyOption,
   nodeHeaders,
   rejectionBody,
   verifyPorts,
-  type BodyPort,
   type RequestFailure,
   type RequestLimitOptions,
   type RequestVerifier,
@@ -134,7 +133,7 @@ export function smileIdAuth<S extends BodySchema | undefined = undefined>(
   const { verifier, onFailure } = options
 
   return (req: ExpressRequest, res: ExpressResponse, next: ExpressNext): void => {
-    const body = bodyPort(req)
+    const body = incomingBodyPort(req)
     const ports = {
       headers: nodeHeaders(req.headers),
       body,
@@ -158,22 +157,4 @@ export function smileIdAuth<S extends BodySchema | undefined = undefined>(
       })
       .catch(next)
   }
-}
-
-/** A body parser ran when it consumed the stream (body-parser also marks `req._body`). */
-function bodyConsumed(req: ExpressRequest): boolean {
-  return (req as { _body?: unknown })._body === true || req.readableEnded
-}
-
-function bodyPort(req: ExpressRequest): BodyPort {
-  const stash = (req as { rawBody?: unknown }).rawBody
-  const raw = typeof stash === 'string' || stash instanceof Uint8Array ? stash : undefined
-  if (bodyConsumed(req)) {
-    const parsed: unknown = req.body
-    // express.raw() and express.text() leave bytes or text: parse them here.
-    if (typeof parsed === 'string' || parsed instanceof Uint8Array) return { kind: 'raw', raw: parsed }
-    return { kind: 'parsed', value: parsed, raw }
-  }
-  if (raw !== undefined) return { kind: 'raw', raw }
-  return { kind: 'stream', read: (max) => readIncomingBody(req, max) }
 }

@@ -7,13 +7,13 @@
 import { ConfigurationError } from '../errors.js'
 import type { VerificationSuccess } from '../types.js'
 import type { BodyOf, BodySchema, BodySchemaOptions } from './body-schema.js'
+import { readWebBody, withHeaders } from './web.js'
 import {
   checkAdapterOptions,
   checkBodyOption,
   rejectionBody,
   verifyPorts,
   webHeaders,
-  type BodyRead,
   type RequestFailure,
   type RequestLimitOptions,
   type RequestVerification,
@@ -173,50 +173,11 @@ function verify(
     verifier,
     {
       headers: webHeaders(request.headers),
-      body: { kind: 'stream', read: (max) => readBody(request, max) },
+      body: { kind: 'stream', read: (max) => readWebBody(request, max) },
       route,
       sourceIp,
     },
     limit,
     schema,
   )
-}
-
-/** Reads the body stream up to `limit` bytes, cancelling it past the limit. */
-async function readBody(request: Request, limit: number): Promise<BodyRead> {
-  if (request.body === null) return { ok: true, bytes: new Uint8Array(0) }
-  const reader = request.body.getReader()
-  const chunks: Uint8Array[] = []
-  let size = 0
-  for (;;) {
-    const { done, value } = await reader.read()
-    if (done) break
-    size += value.length
-    if (size > limit) {
-      await reader.cancel().catch(() => undefined)
-      return { ok: false }
-    }
-    chunks.push(value)
-  }
-  const bytes = new Uint8Array(size)
-  let offset = 0
-  for (const chunk of chunks) {
-    bytes.set(chunk, offset)
-    offset += chunk.length
-  }
-  return { ok: true, bytes }
-}
-
-/** Adds headers to a handler's response; copies it when its headers are immutable (a fetched response). */
-function withHeaders(response: Response, headers: Record<string, string>): Response {
-  const entries = Object.entries(headers)
-  if (entries.length === 0) return response
-  try {
-    for (const [name, value] of entries) response.headers.set(name, value)
-    return response
-  } catch {
-    const copy = new Response(response.body, response)
-    for (const [name, value] of entries) copy.headers.set(name, value)
-    return copy
-  }
 }

@@ -3,6 +3,10 @@
  * in every adapter, and no schema leaves the old types (`unknown`, Express's `any`).
  */
 import express from 'express'
+import { Hono } from 'hono'
+import { smileIdAuth as honoAuth } from '../../src/adapters/hono.js'
+import { SmileIdAuthGuard, SmileIdAuthResult } from '../../src/adapters/nestjs.js'
+import type { VerificationSuccess } from '../../src/types.js'
 import { describe, expectTypeOf, it } from 'vitest'
 import { smileIdAuth as expressAuth } from '../../src/adapters/express.js'
 import { verifyRequest, withSmileIdAuth } from '../../src/adapters/fetch.js'
@@ -68,5 +72,28 @@ describe('typed bodies', () => {
       if (verification.ok) expectTypeOf(verification.body.SmileJobID).toEqualTypeOf<string>()
     }
     expectTypeOf(check).toBeFunction()
+  })
+
+  it('hono: c.get() is typed, with and without a schema', () => {
+    const app = new Hono()
+    app.post('/a', honoAuth({ verifier, body: enhancedKycCallbackSchema }), (c) => {
+      expectTypeOf(c.get('smileIdAuth')).toEqualTypeOf<VerificationSuccess>()
+      expectTypeOf(c.get('smileIdBody')).toEqualTypeOf<EnhancedKycCallback>()
+      return c.json({ job: c.get('smileIdBody').SmileJobID })
+    })
+    app.post('/b', honoAuth({ verifier }), (c) => {
+      expectTypeOf(c.get('smileIdBody')).toEqualTypeOf<unknown>()
+      return c.body(null, 204)
+    })
+    // Chained, the middleware types the whole app.
+    const typed = new Hono()
+      .use(honoAuth({ verifier }))
+      .post('/c', (c) => c.json(c.get('smileIdAuth').scheme))
+    expectTypeOf(typed).not.toBeAny()
+  })
+
+  it('nestjs: a guard built with a verifier, a parameter decorator', () => {
+    expectTypeOf(new SmileIdAuthGuard({ verifier }).canActivate).returns.toEqualTypeOf<Promise<boolean>>()
+    expectTypeOf(SmileIdAuthResult()).toEqualTypeOf<ParameterDecorator>()
   })
 })

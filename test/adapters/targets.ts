@@ -3,13 +3,22 @@
  * against all of them. Each handler answers `{ scheme, transport, job }` so the suite can see what the
  * handler saw.
  */
-import { createServer } from 'node:http'
+import 'reflect-metadata'
+import { createServer, type Server } from 'node:http'
+import { createAdaptorServer } from '@hono/node-server'
+import { getConnInfo } from '@hono/node-server/conninfo'
+import { Controller, HttpCode, Module, Post, Req, UseGuards } from '@nestjs/common'
+import { NestFactory } from '@nestjs/core'
+import type { NestExpressApplication } from '@nestjs/platform-express'
+import { Hono } from 'hono'
 import express, { type ErrorRequestHandler } from 'express'
 import express4 from 'express4'
 import Fastify from 'fastify'
 import { smileIdAuth as expressAuth } from '../../src/adapters/express.js'
 import { smileIdAuth as fastifyAuth } from '../../src/adapters/fastify.js'
 import { withSmileIdAuth } from '../../src/adapters/fetch.js'
+import { smileIdAuth as honoAuth } from '../../src/adapters/hono.js'
+import { SmileIdAuthGuard, SmileIdAuthResult } from '../../src/adapters/nestjs.js'
 import { sendRejection, verifyIncomingMessage } from '../../src/adapters/node.js'
 import type { RequestVerifier } from '../../src/adapters/core.js'
 import type { BodySchema } from '../../src/adapters/body-schema.js'
@@ -23,6 +32,8 @@ export interface BodyErrorCodes {
   field: 'error' | 'code'
   invalidJson: string
   tooLarge: string
+  /** Where the 413 code is, when not in `field`. */
+  tooLargeField?: 'message'
 }
 
 export interface Target {
@@ -60,6 +71,40 @@ export function seen(auth: VerificationSuccess | undefined, body: unknown) {
 
 function overHttp(running: { url: string; close(): Promise<void> }): Started {
   return { send: (body, options) => post(running.url + ROUTE, body, options), close: () => running.close() }
+}
+
+/**
+ * A NestJS app with one controller, decorated by calling the decorators (no decorator syntax, so no
+ * compiler flags): `@Controller()`, `@Post()`, `@UseGuards(guard)` and `@SmileIdAuthResult()` on the
+ * handler's first parameter; the second parameter is the request, through Nest's own `@Req()`.
+ */
+async function startNest(
+  guard: SmileIdAuthGuard,
+  options: { bodyParser: boolean; rawBody?: boolean; jsonLimit?: number },
+): Promise<Started> {
+  class CallbackController {
+    handle(auth: VerificationSuccess | undefined, req: { body?: unknown }) {
+      return seen(auth, req.body)
+    }
+  }
+  const handle = Object.getOwnPropertyDescriptor(CallbackController.prototype, 'handle')!
+  Reflect.decorate(
+    [Post(ROUTE.split('/')[2]!), HttpCode(200), UseGuards(guard)],
+    CallbackController.prototype,
+    'handle',
+    handle,
+  )
+  SmileIdAuthResult()(CallbackController.prototype, 'handle', 0)
+  Req()(CallbackController.prototype, 'handle', 1)
+  Reflect.decorate([Controller(ROUTE.split('/')[1]!)], CallbackController)
+  class AppModule {}
+  Reflect.decorate([Module({ controllers: [CallbackController] })], AppModule)
+  const { jsonLimit, ...create } = options
+  const app = await NestFactory.create<NestExpressApplication>(AppModule, { logger: false, ...create })
+  if (jsonLimit !== undefined) app.useBodyParser('json', { limit: jsonLimit })
+  await app.listen(0, '127.0.0.1')
+  const { port } = (app.getHttpServer() as Server).address() as { port: number }
+  return overHttp({ url: `http://127.0.0.1:${port}`, close: () => app.close() })
 }
 
 export const targets: Target[] = [
@@ -172,5 +217,48 @@ export const targets: Target[] = [
       })
       return overHttp(await listen(server))
     },
+  },
+  {
+    name: 'hono (@hono/node-server)',
+    bodyErrors: OUR_CODES,
+    seesSourceIp: true,
+    async start(verifier, limit, options) {
+      const app = new Hono()
+      app.post(
+        ROUTE,
+        honoAuth({
+          verifier,
+          limit,
+          body: options?.body,
+          sourceIp: (c) => getConnInfo(c).remote.address,
+        }),
+        (c) => c.json(seen(c.get('smileIdAuth'), c.get('smileIdBody'))),
+      )
+      return overHttp(await listen(createAdaptorServer({ fetch: app.fetch }) as Server))
+    },
+  },
+  {
+    name: 'nestjs (platform-express, body parser off)',
+    bodyErrors: OUR_CODES,
+    seesSourceIp: true,
+    start: (verifier, limit, options) =>
+      startNest(new SmileIdAuthGuard({ verifier, limit, body: options?.body }), { bodyParser: false }),
+  },
+  {
+    name: 'nestjs (platform-express, JSON body parser, rawBody: true)',
+    // Nest's body parser answers first, in Nest's error format.
+    bodyErrors: {
+      field: 'error',
+      invalidJson: 'Bad Request',
+      tooLargeField: 'message',
+      tooLarge: 'request entity too large',
+    },
+    seesSourceIp: true,
+    start: (verifier, limit, options) =>
+      startNest(new SmileIdAuthGuard({ verifier, limit, body: options?.body }), {
+        bodyParser: true,
+        rawBody: true,
+        jsonLimit: limit,
+      }),
   },
 ]
