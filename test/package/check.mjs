@@ -139,6 +139,18 @@ try {
       `packages loaded: ${secKeyPrivate.packages.join(', ') || '(none)'}`,
     )
 
+    // README links must work where npm users read it: inside the installed package.
+    const readme = readFileSync(join(installed, 'README.md'), 'utf8')
+    const links = [...readme.matchAll(/\]\(([^)#\s]+)(#[^)]*)?\)/g)]
+      .map((m) => m[1])
+      .filter((href) => !/^[a-z]+:/i.test(href))
+    const dead = links.filter((href) => !existsSync(join(installed, href)))
+    record(
+      `README's ${links.length} relative links resolve inside the installed package`,
+      links.length > 0 && dead.length === 0,
+      dead.join('\n'),
+    )
+
     // 5. Every entry imports, with its exports
     const entries = {
       'smileid-auth-shim': ['DualModeVerifier', 'SignatureAuth', 'LegacySecKeyAuth', 'MigratingSigner'],
