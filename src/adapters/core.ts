@@ -54,10 +54,12 @@ export interface SunsetPolicy {
  * `replay_check_failed`, which says nothing about the credential: the sender should retry),
  * `invalid_json` for a body that is not JSON (400), `body_incomplete` for an upload that broke off (400),
  * `invalid_body` for an authenticated body that does not match the adapter's `body` schema (400),
- * `body_too_large` above the size limit (413).
+ * `body_too_large` above the size limit (413), and `body_already_read` (500) when the server's own code
+ * consumed a Fetch request's body before the adapter could read it (a bug on the receiving side, so the
+ * sender is told to retry, not that its request is bad).
  */
 export type RequestErrorCode =
-  FailureReason | 'invalid_json' | 'body_too_large' | 'body_incomplete' | 'invalid_body'
+  FailureReason | 'invalid_json' | 'body_too_large' | 'body_incomplete' | 'invalid_body' | 'body_already_read'
 
 /** A request that passed: the handler runs. `Body` is the body schema's output, `unknown` without one. */
 export interface RequestAccepted<Body = unknown> {
@@ -100,7 +102,7 @@ export interface RequestRejected {
    * or 503 (`replay_check_failed`: the
    * replay store could not be asked, so the request was neither accepted nor found bad; retry later).
    */
-  status: 400 | 401 | 413 | 503
+  status: 400 | 401 | 413 | 500 | 503
   /** The code to send as `{ error }`. Never contains a key, signature or sec_key. */
   error: RequestErrorCode
   /** Headers to add to the response: `Retry-After` with a 503, none otherwise. */
@@ -325,6 +327,27 @@ function sunsetHeaders(verifier: RequestVerifier, result: VerificationSuccess): 
   if (Number.isNaN(ms)) return {}
   // RFC 9745 wants a structured-field Date (`@` + epoch seconds); RFC 8594 an IMF-fixdate, which toUTCString() is.
   return { deprecation: `@${Math.floor(ms / 1000)}`, sunset: date.toUTCString() }
+}
+
+/**
+ * The answer for a Fetch request whose body something else already read: a typed 500, not a throw, so a
+ * wrapped handler never turns the misuse into an unhandled rejection.
+ */
+export function bodyAlreadyRead(): RequestRejected {
+  return {
+    ok: false,
+    result: {
+      ok: false,
+      scheme: null,
+      reason: 'malformed_credentials',
+      message: 'the request body was already read before verification: pass request.clone()',
+      partnerId: null,
+    },
+    body: undefined,
+    status: 500,
+    error: 'body_already_read',
+    headers: {},
+  }
 }
 
 function tooLarge(): RequestRejected {

@@ -9,6 +9,7 @@ import type { VerificationSuccess } from '../types.js'
 import type { BodyOf, BodySchema, BodySchemaOptions } from './body-schema.js'
 import { readWebBody, withHeaders } from './web.js'
 import {
+  bodyAlreadyRead,
   checkAdapterOptions,
   checkBodyOption,
   rejectionBody,
@@ -77,8 +78,10 @@ export interface SmileIdAuthContext<Body = unknown> {
  *   return new Response(null, { status: 204 })
  * }
  * ```
- * @throws `ConfigurationError` (`invalid_options`) without a verifier, with a bad `limit`, or when the request
- * body was already read.
+ * A request whose body was already read resolves to a 500 `body_already_read` rejection (read the body
+ * through `verifyRequest`, or pass `request.clone()`).
+ * @throws `ConfigurationError` (`invalid_options`), as a rejected promise, without a verifier or with a bad
+ * `limit` or `body`: options, checked before any request is read.
  */
 export async function verifyRequest<S extends BodySchema | undefined = undefined>(
   verifier: RequestVerifier,
@@ -160,9 +163,8 @@ function verify(
   sourceIp: string | undefined,
   schema: BodySchema | undefined,
 ): Promise<RequestVerification> {
-  if (request.bodyUsed) {
-    throw new ConfigurationError('invalid_options', 'the request body was already read: pass request.clone()')
-  }
+  // Something before us read the body: a bug in the receiving app, answered, never thrown per request.
+  if (request.bodyUsed) return Promise.resolve(bodyAlreadyRead())
   let route: string | undefined
   try {
     route = new URL(request.url).pathname
