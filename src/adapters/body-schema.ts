@@ -12,13 +12,27 @@ export interface BodySchemaIssue {
   /** The schema's description of the problem. */
   readonly message: string
   /** Where in the body, as keys or `{ key }` segments. */
-  readonly path?: ReadonlyArray<PropertyKey | { readonly key: PropertyKey }> | undefined
+  readonly path?: ReadonlyArray<PropertyKey | BodySchemaPathSegment> | undefined
+}
+
+/** A path segment as an object (Standard Schema allows both forms). */
+export interface BodySchemaPathSegment {
+  /** The key of the segment. */
+  readonly key: PropertyKey
 }
 
 /** What a schema's `validate` returns: the (possibly transformed) value, or the issues. */
 export type BodySchemaResult<Output> =
-  | { readonly value: Output; readonly issues?: undefined }
-  | { readonly issues: ReadonlyArray<BodySchemaIssue> }
+  | {
+      /** The checked value. */
+      readonly value: Output
+      /** Absent on success. */
+      readonly issues?: undefined
+    }
+  | {
+      /** What the schema found wrong. */
+      readonly issues: ReadonlyArray<BodySchemaIssue>
+    }
 
 /**
  * A Standard Schema v1 for the body: for example any schema of `smileid-auth-shim/schemas`, or your own zod
@@ -34,8 +48,16 @@ export interface BodySchema<Output = unknown> {
     /** Checks a value. */
     readonly validate: (value: unknown) => BodySchemaResult<Output> | Promise<BodySchemaResult<Output>>
     /** Type-only: the schema's input and output types. */
-    readonly types?: { readonly input: unknown; readonly output: Output } | undefined
+    readonly types?: BodySchemaTypes<Output> | undefined
   }
+}
+
+/** Type-only carrier of a schema's input and output types. */
+export interface BodySchemaTypes<Output> {
+  /** What the schema accepts. */
+  readonly input: unknown
+  /** What the schema returns: the handler's body type. */
+  readonly output: Output
 }
 
 /**

@@ -31,7 +31,13 @@ export type {
   RequestVerifier,
   SunsetPolicy,
 } from './core.js'
-export type { BodySchema, BodySchemaIssue } from './body-schema.js'
+export type {
+  BodySchema,
+  BodySchemaIssue,
+  BodySchemaPathSegment,
+  BodySchemaResult,
+  BodySchemaTypes,
+} from './body-schema.js'
 
 declare global {
   // Express's own augmentation point, shared by Express 4 and 5 typings.
@@ -43,8 +49,14 @@ declare global {
   }
 }
 
-/** The parts of an Express request the middleware reads and writes (Express's `Request` has them all). */
-export interface ExpressRequest<Body = any> extends IncomingMessage {
+/**
+ * The parts of an Express request the middleware reads and writes (Express's `Request` has them all): Node's
+ * `IncomingMessage` plus {@link ExpressRequestFields}.
+ */
+export type ExpressRequest<Body = any> = IncomingMessage & ExpressRequestFields<Body>
+
+/** What Express adds to Node's request, as far as the middleware uses it. */
+export interface ExpressRequestFields<Body = any> {
   /** The parsed body; the middleware sets it when no body parser ran. */
   body: Body
   /** The URL as first received, before any router rewrote `url`. */
@@ -55,10 +67,19 @@ export interface ExpressRequest<Body = any> extends IncomingMessage {
   smileIdAuth?: VerificationSuccess | undefined
 }
 
-/** The parts of an Express response the middleware uses. */
-export interface ExpressResponse extends ServerResponse {
+/** The parts of an Express response the middleware uses: Node's `ServerResponse` plus `status()`. */
+export type ExpressResponse = ServerResponse & ExpressResponseFields
+
+/** What Express adds to Node's response, as far as the middleware uses it. */
+export interface ExpressResponseFields {
   /** Sets the status; Express returns the response. */
-  status(code: number): { json(body: unknown): unknown }
+  status(code: number): ExpressJsonSender
+}
+
+/** What `res.status()` returns, as far as the middleware uses it. */
+export interface ExpressJsonSender {
+  /** Sends `body` as JSON. */
+  json(body: unknown): unknown
 }
 
 /** Express's `next`. */

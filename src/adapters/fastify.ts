@@ -27,7 +27,14 @@ export type {
   RequestVerifier,
   SunsetPolicy,
 } from './core.js'
-export type { BodyOf, BodySchema, BodySchemaIssue } from './body-schema.js'
+export type {
+  BodyOf,
+  BodySchema,
+  BodySchemaIssue,
+  BodySchemaPathSegment,
+  BodySchemaResult,
+  BodySchemaTypes,
+} from './body-schema.js'
 
 declare module 'fastify' {
   interface FastifyRequest {

@@ -30,7 +30,15 @@ export type {
   RequestVerifier,
   SunsetPolicy,
 } from './core.js'
-export type { BodyOf, BodySchema, BodySchemaIssue, BodySchemaOptions } from './body-schema.js'
+export type {
+  BodyOf,
+  BodySchema,
+  BodySchemaIssue,
+  BodySchemaOptions,
+  BodySchemaPathSegment,
+  BodySchemaResult,
+  BodySchemaTypes,
+} from './body-schema.js'
 
 /** Options of {@link verifyRequest}. */
 export interface VerifyRequestOptions<S extends BodySchema | undefined = undefined>

@@ -30,7 +30,14 @@ export type {
   RequestVerifier,
   SunsetPolicy,
 } from './core.js'
-export type { BodyOf, BodySchema, BodySchemaIssue } from './body-schema.js'
+export type {
+  BodyOf,
+  BodySchema,
+  BodySchemaIssue,
+  BodySchemaPathSegment,
+  BodySchemaResult,
+  BodySchemaTypes,
+} from './body-schema.js'
 
 /** The context variables {@link smileIdAuth} sets, for `c.get(…)`. */
 export interface SmileIdAuthVariables<Body = unknown> {

@@ -34,7 +34,14 @@ export type {
   RequestVerifier,
   SunsetPolicy,
 } from './core.js'
-export type { BodyOf, BodySchema, BodySchemaIssue } from './body-schema.js'
+export type {
+  BodyOf,
+  BodySchema,
+  BodySchemaIssue,
+  BodySchemaPathSegment,
+  BodySchemaResult,
+  BodySchemaTypes,
+} from './body-schema.js'
 
 declare global {
   // platform-express's request is Express's: the same augmentation as `smileid-auth-shim/express`.
@@ -46,8 +53,11 @@ declare global {
   }
 }
 
-/** The request as the guard leaves it for a verified callback (platform-express's request has the rest). */
-export interface SmileIdAuthRequest<Body = unknown> extends IncomingMessage {
+/** The request as the guard leaves it for a verified callback: Node's request plus {@link SmileIdAuthRequestFields}. */
+export type SmileIdAuthRequest<Body = unknown> = IncomingMessage & SmileIdAuthRequestFields<Body>
+
+/** What the guard sets on the request (platform-express's request has the rest). */
+export interface SmileIdAuthRequestFields<Body = unknown> {
   /** The successful verification. Trust its `partnerId`, never the body's. */
   smileIdAuth: VerificationSuccess
   /** The parsed body; the `body` schema's output when one is given. */

@@ -27,7 +27,15 @@ export type {
   RequestVerifier,
   SunsetPolicy,
 } from './core.js'
-export type { BodyOf, BodySchema, BodySchemaIssue, BodySchemaOptions } from './body-schema.js'
+export type {
+  BodyOf,
+  BodySchema,
+  BodySchemaIssue,
+  BodySchemaOptions,
+  BodySchemaPathSegment,
+  BodySchemaResult,
+  BodySchemaTypes,
+} from './body-schema.js'
 
 /** Options of {@link verifyIncomingMessage}. */
 export interface VerifyIncomingMessageOptions<S extends BodySchema | undefined = undefined>

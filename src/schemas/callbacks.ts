@@ -35,14 +35,23 @@ const flag = z.optional(z.union([z.boolean(), z.enum(['true', 'false'])]))
  * partnerParamsSchema.parse({ job_id: 'job-1', user_id: 'user-1', job_type: 5 })
  * ```
  */
-export const partnerParamsSchema = z.looseObject({
+export const partnerParamsSchema: z.ZodMiniType<PartnerParams> = z.looseObject({
   job_id: text,
   user_id: text,
   job_type: z.optional(z.union([z.number(), z.string()])),
 })
 
-/** The type of {@link partnerParamsSchema}. */
-export type PartnerParams = z.infer<typeof partnerParamsSchema>
+/** `PartnerParams`, as {@link partnerParamsSchema} checks it. */
+export interface PartnerParams {
+  /** The partner's job id. */
+  job_id: string
+  /** The partner's user id. */
+  user_id: string
+  /** Smile ID's product number, as a number or a string. */
+  job_type?: number | string | undefined
+  /** The partner's own keys, echoed back. */
+  [key: string]: unknown
+}
 
 /**
  * `Actions`: one entry per check Smile ID ran, for example `Verify_ID_Number: 'Verified'` or
@@ -58,10 +67,13 @@ export type PartnerParams = z.infer<typeof partnerParamsSchema>
  * actionsSchema.parse({ Verify_ID_Number: 'Verified', Return_Personal_Info: 'Returned' })
  * ```
  */
-export const actionsSchema = z.record(z.string(), z.string())
+export const actionsSchema: z.ZodMiniType<SmileActions> = z.record(z.string(), z.string())
 
-/** The type of {@link actionsSchema}. */
-export type SmileActions = z.infer<typeof actionsSchema>
+/** `Actions`: check name → outcome, for example `{ Verify_ID_Number: 'Verified' }`. */
+export type SmileActions = Record<string, string>
+
+/** A flag Smile ID sends as a JSON boolean or as the string `"true"` / `"false"`. */
+export type SmileFlag = boolean | 'true' | 'false'
 
 /**
  * The fields every job result shares, in a callback and in a job-status `result`.
@@ -103,10 +115,79 @@ const jobResultShape = {
  * console.log(parsed.success) // false: ResultCode is a string, and the other fields are missing
  * ```
  */
-export const smileCallbackSchema = z.looseObject(jobResultShape)
+export const smileCallbackSchema: z.ZodMiniType<SmileCallback> = z.looseObject(jobResultShape)
 
-/** The type of {@link smileCallbackSchema}. */
-export type SmileCallback = z.infer<typeof smileCallbackSchema>
+/** The fields every Smile ID job result has, as {@link smileCallbackSchema} checks them. */
+export interface SmileCallback {
+  /** The overall result, a four-digit code such as `"1012"` (see Smile ID's result codes). */
+  ResultCode: string
+  /** Smile ID's text for the result code. */
+  ResultText: string
+  /** The kind of result, for example `"ID Verification"` or `"SAIA"`. */
+  ResultType?: string | undefined
+  /** Smile ID's job id. */
+  SmileJobID: string
+  /** The partner's job parameters, echoed back. */
+  PartnerParams: PartnerParams
+  /** One outcome per check Smile ID ran. */
+  Actions: SmileActions
+  /** Confidence of the match. */
+  ConfidenceValue?: string | number | undefined
+  /** Whether this is the job's final result (a human review may follow otherwise). */
+  IsFinalResult?: SmileFlag | undefined
+  /** Whether a machine, not a reviewer, decided. */
+  IsMachineResult?: SmileFlag | undefined
+  /** Version of the payload format. */
+  JSONVersion?: string | undefined
+  /** Which product or data source produced the result. */
+  Source?: string | undefined
+  /** The credential Smile ID signed the callback with (`signature` scheme, or a sec_key in job status). */
+  signature?: string | undefined
+  /** The legacy credential. */
+  sec_key?: string | undefined
+  /** The timestamp the credential was made for. */
+  timestamp?: string | number | undefined
+  /** The partner id. Trust the verifier's `result.partnerId`, never this field. */
+  partner_id?: string | number | undefined
+  /** The SDK of the job's submitter. */
+  source_sdk?: string | undefined
+  /** That SDK's version. */
+  source_sdk_version?: string | undefined
+  /** Every field Smile ID adds, untouched. */
+  [field: string]: unknown
+}
+
+/** Personal information from the ID authority (Enhanced KYC, Biometric KYC); absent fields were not returned. */
+export interface SmileIdentityInfo {
+  /** Country of the ID, ISO 3166-1 alpha-2. */
+  Country?: string | undefined
+  /** The ID type, for example `"NIN_V2"`. */
+  IDType?: string | undefined
+  /** The ID number looked up. */
+  IDNumber?: string | undefined
+  /** Full name on record. */
+  FullName?: string | undefined
+  /** Date of birth on record. */
+  DOB?: string | undefined
+  /** Gender on record. */
+  Gender?: string | undefined
+  /** Expiry of the ID. */
+  ExpirationDate?: string | undefined
+  /** Phone number on record. */
+  PhoneNumber?: string | undefined
+  /** Second phone number on record. */
+  PhoneNumber2?: string | undefined
+  /** Address on record. */
+  Address?: string | undefined
+  /** Base64 photo from the ID authority. */
+  Photo?: string | undefined
+  /** A secondary ID number, where the authority returns one. */
+  Secondary_ID_Number?: string | undefined
+  /** Everything the ID authority returned, as it returned it. */
+  FullData?: Record<string, unknown> | undefined
+  /** Every field Smile ID adds, untouched. */
+  [field: string]: unknown
+}
 
 /** Personal information returned from the ID authority (Enhanced KYC, Biometric KYC). */
 const personalInfoShape = {
@@ -144,10 +225,13 @@ const personalInfoShape = {
  * }
  * ```
  */
-export const enhancedKycCallbackSchema = z.looseObject({ ...jobResultShape, ...personalInfoShape })
+export const enhancedKycCallbackSchema: z.ZodMiniType<EnhancedKycCallback> = z.looseObject({
+  ...jobResultShape,
+  ...personalInfoShape,
+})
 
-/** The type of {@link enhancedKycCallbackSchema}. */
-export type EnhancedKycCallback = z.infer<typeof enhancedKycCallbackSchema>
+/** An Enhanced KYC callback, as {@link enhancedKycCallbackSchema} checks it. */
+export interface EnhancedKycCallback extends SmileCallback, SmileIdentityInfo {}
 
 /**
  * Biometric KYC (job type 1): a selfie compared with the ID authority's photo, plus the Enhanced KYC fields,
@@ -164,7 +248,7 @@ export type EnhancedKycCallback = z.infer<typeof enhancedKycCallbackSchema>
  * if (!parsed.success) console.log(parsed.error.issues.length, 'problems')
  * ```
  */
-export const biometricKycCallbackSchema = z.looseObject({
+export const biometricKycCallbackSchema: z.ZodMiniType<BiometricKycCallback> = z.looseObject({
   ...jobResultShape,
   ...personalInfoShape,
   /** Base64 image of the document, when the ID authority returns one. */
@@ -178,8 +262,35 @@ export const biometricKycCallbackSchema = z.looseObject({
   UserIDsOfPreviousRegistrants: z.optional(z.array(z.string())),
 })
 
-/** The type of {@link biometricKycCallbackSchema}. */
-export type BiometricKycCallback = z.infer<typeof biometricKycCallbackSchema>
+/** A Biometric KYC callback, as {@link biometricKycCallbackSchema} checks it. */
+export interface BiometricKycCallback extends SmileCallback, SmileIdentityInfo {
+  /** Base64 image of the document, when the ID authority returns one. */
+  Document?: string | undefined
+  /** Users with the same face or ID already registered with you. */
+  Antifraud?: SmileAntifraud | undefined
+  /** Whether the ID number was registered before. */
+  IDNumberPreviouslyRegistered?: SmileFlag | undefined
+  /** The user ids that registered this ID number before. */
+  UserIDsOfPreviousRegistrants?: string[] | undefined
+}
+
+/** Biometric KYC's duplicate-user check. */
+export interface SmileAntifraud {
+  /** The users that look like this one. */
+  SuspectUsers: SmileSuspectUser[]
+  /** Every field Smile ID adds, untouched. */
+  [field: string]: unknown
+}
+
+/** One user of {@link SmileAntifraud.SuspectUsers}. */
+export interface SmileSuspectUser {
+  /** Why the user is a suspect. */
+  reason?: string | undefined
+  /** Your user id of that user. */
+  user_id?: string | undefined
+  /** Every field Smile ID adds, untouched. */
+  [field: string]: unknown
+}
 
 /**
  * Document Verification (job type 6): the document's authenticity and the selfie compared with its photo,
@@ -196,7 +307,7 @@ export type BiometricKycCallback = z.infer<typeof biometricKycCallbackSchema>
  * console.log(parsed.success) // false
  * ```
  */
-export const documentVerificationCallbackSchema = z.looseObject({
+export const documentVerificationCallbackSchema: z.ZodMiniType<DocumentVerificationCallback> = z.looseObject({
   ...jobResultShape,
   Country: optionalText,
   IDType: optionalText,
@@ -212,8 +323,31 @@ export const documentVerificationCallbackSchema = z.looseObject({
   Address: optionalText,
 })
 
-/** The type of {@link documentVerificationCallbackSchema}. */
-export type DocumentVerificationCallback = z.infer<typeof documentVerificationCallbackSchema>
+/** A Document Verification callback, as {@link documentVerificationCallbackSchema} checks it. */
+export interface DocumentVerificationCallback extends SmileCallback {
+  /** Country that issued the document. */
+  Country?: string | undefined
+  /** The document type, for example `"PASSPORT"`. */
+  IDType?: string | undefined
+  /** The document number. */
+  IDNumber?: string | undefined
+  /** Full name read from the document. */
+  FullName?: string | undefined
+  /** Date of birth read from the document. */
+  DOB?: string | undefined
+  /** Gender read from the document. */
+  Gender?: string | undefined
+  /** Expiry read from the document. */
+  ExpirationDate?: string | undefined
+  /** Base64 image of the document. */
+  Document?: string | undefined
+  /** Phone number, where the document has one. */
+  PhoneNumber?: string | undefined
+  /** Second phone number. */
+  PhoneNumber2?: string | undefined
+  /** Address read from the document. */
+  Address?: string | undefined
+}
 
 /**
  * SmartSelfie™ authentication (job type 2) and registration (job type 4): the selfie compared with the
@@ -231,10 +365,10 @@ export type DocumentVerificationCallback = z.infer<typeof documentVerificationCa
  * console.log(parsed.success) // false
  * ```
  */
-export const smartSelfieCallbackSchema = z.looseObject(jobResultShape)
+export const smartSelfieCallbackSchema: z.ZodMiniType<SmartSelfieCallback> = z.looseObject(jobResultShape)
 
-/** The type of {@link smartSelfieCallbackSchema}. */
-export type SmartSelfieCallback = z.infer<typeof smartSelfieCallbackSchema>
+/** A SmartSelfie™ authentication or registration callback: the fields every job result has. */
+export type SmartSelfieCallback = SmileCallback
 
 /**
  * Business Verification (job type 7): a business registration or tax number lookup. The registration search
@@ -252,7 +386,7 @@ export type SmartSelfieCallback = z.infer<typeof smartSelfieCallbackSchema>
  * console.log(parsed.success) // false
  * ```
  */
-export const businessVerificationCallbackSchema = z.looseObject({
+export const businessVerificationCallbackSchema: z.ZodMiniType<BusinessVerificationCallback> = z.looseObject({
   ...jobResultShape,
   company_information: z.optional(z.looseObject({})),
   directors: z.optional(z.array(z.looseObject({}))),
@@ -261,8 +395,19 @@ export const businessVerificationCallbackSchema = z.looseObject({
   documents: z.optional(z.looseObject({})),
 })
 
-/** The type of {@link businessVerificationCallbackSchema}. */
-export type BusinessVerificationCallback = z.infer<typeof businessVerificationCallbackSchema>
+/** A Business Verification callback, as {@link businessVerificationCallbackSchema} checks it. */
+export interface BusinessVerificationCallback extends SmileCallback {
+  /** The registry's record of the company (fields vary by country and registry). */
+  company_information?: Record<string, unknown> | undefined
+  /** The company's directors. */
+  directors?: Array<Record<string, unknown>> | undefined
+  /** The company's beneficial owners. */
+  beneficial_owners?: Array<Record<string, unknown>> | undefined
+  /** The company's fiduciaries. */
+  fiduciaries?: Array<Record<string, unknown>> | undefined
+  /** Documents the registry returned. */
+  documents?: Record<string, unknown> | undefined
+}
 
 /**
  * The job-status response (`POST /v1/job_status`), signed by Smile ID like a callback. `result` is a job
@@ -285,7 +430,7 @@ export type BusinessVerificationCallback = z.infer<typeof businessVerificationCa
  * if (typeof status.result !== 'string') console.log(status.result?.ResultCode)
  * ```
  */
-export const jobStatusResponseSchema = z.looseObject({
+export const jobStatusResponseSchema: z.ZodMiniType<JobStatusResponse> = z.looseObject({
   timestamp: z.union([z.string(), z.number()]),
   signature: optionalText,
   job_complete: z.boolean(),
@@ -296,5 +441,24 @@ export const jobStatusResponseSchema = z.looseObject({
   image_links: z.optional(z.nullable(z.record(z.string(), z.unknown()))),
 })
 
-/** The type of {@link jobStatusResponseSchema}. */
-export type JobStatusResponse = z.infer<typeof jobStatusResponseSchema>
+/** A job-status response, as {@link jobStatusResponseSchema} checks it. */
+export interface JobStatusResponse {
+  /** The timestamp Smile ID signed the response with. */
+  timestamp: string | number
+  /** Smile ID's credential for the response (a signature, or a sec_key for legacy partners). */
+  signature?: string | undefined
+  /** Whether the job has a final status. */
+  job_complete: boolean
+  /** Whether the job succeeded (a match, an enrolment). */
+  job_success: boolean
+  /** Smile ID's status code for the query. */
+  code?: string | undefined
+  /** The job result, or a text such as `"No zip uploaded"` while there is none. */
+  result?: SmileCallback | string | null | undefined
+  /** Every result of the user's jobs, when asked for with `history: true`. */
+  history?: SmileCallback[] | null | undefined
+  /** Signed links to the job's images, when asked for with `image_links: true`. */
+  image_links?: Record<string, unknown> | null | undefined
+  /** Every field Smile ID adds, untouched. */
+  [field: string]: unknown
+}

@@ -44,5 +44,9 @@ export type {
   PartnerParams,
   SmartSelfieCallback,
   SmileActions,
+  SmileAntifraud,
   SmileCallback,
+  SmileFlag,
+  SmileIdentityInfo,
+  SmileSuspectUser,
 } from './callbacks.js'
