@@ -1,35 +1,16 @@
 /**
- * Hono: a middleware built on `verifyRequest` from `smileid-auth-shim/fetch`. Runs wherever Hono runs
- * (Bun, Deno, Workers, Node through a Fetch bridge such as @hono/node-server).
- *
- * `verifyRequest` reads the body, so the handler takes the parsed body from the context, not `c.req.json()`.
+ * Hono: the native `smileIdAuth` middleware of `smileid-auth-shim/hono`. Runs wherever Hono runs (Bun,
+ * Deno, Workers, Node through @hono/node-server). The result and the typed body are in Hono's context.
  */
 import { Hono } from 'hono'
-import type { DualModeVerifier, VerificationSuccess } from 'smileid-auth-shim'
-import { verifyRequest } from 'smileid-auth-shim/fetch'
+import type { DualModeVerifier } from 'smileid-auth-shim'
+import { smileIdAuth } from 'smileid-auth-shim/hono'
+import { enhancedKycCallbackSchema } from 'smileid-auth-shim/schemas'
 
-interface Callback {
-  SmileJobID?: string
-  ResultCode?: string
-}
-
-type SmileIdVariables = { smileIdAuth: VerificationSuccess; smileIdBody: unknown }
-
-export function createApp(verifier: DualModeVerifier): Hono<{ Variables: SmileIdVariables }> {
-  const app = new Hono<{ Variables: SmileIdVariables }>()
-
-  app.use('/smile/*', async (c, next) => {
-    const verification = await verifyRequest(verifier, c.req.raw)
-    if (!verification.ok) return c.json({ error: verification.error }, verification.status)
-    c.set('smileIdAuth', verification.result)
-    c.set('smileIdBody', verification.body)
-    await next()
-    // Deprecation / Sunset for legacy requests, when the policy has a sunset date.
-    for (const [name, value] of Object.entries(verification.headers)) c.header(name, value)
-  })
-
-  app.post('/smile/callback', (c) => {
-    const callback = c.get('smileIdBody') as Callback
+export function createApp(verifier: DualModeVerifier): Hono {
+  const app = new Hono()
+  app.post('/smile/callback', smileIdAuth({ verifier, body: enhancedKycCallbackSchema }), (c) => {
+    const callback = c.get('smileIdBody') // EnhancedKycCallback
     return c.json({
       received: callback.SmileJobID,
       result: callback.ResultCode,

@@ -7,7 +7,7 @@
  *   SMILEID_SEC_KEY_API_KEY   the "API Key for Sec Key" (legacy), optional
  *   SMILEID_LEGACY_SUNSET     ISO date after which sec_key is refused, optional
  */
-import { DualModeVerifier, LegacySecKeyAuth, SignatureAuth } from 'smileid-auth-shim'
+import { DualModeVerifier, LegacySecKeyAuth, MemoryReplayStore, SignatureAuth } from 'smileid-auth-shim'
 
 /** The variables the examples read (process.env on Node, the bindings object on Workers). */
 export interface SmileIdEnv {
@@ -30,5 +30,8 @@ export function verifierFromEnv(env: SmileIdEnv): DualModeVerifier {
       legacy: 'warn',
       ...(env.SMILEID_LEGACY_SUNSET ? { legacySunsetAt: env.SMILEID_LEGACY_SUNSET } : {}),
     },
+    // The body is not signed: a replay store makes a captured credential good for one body, once. Several
+    // instances share one through RedisReplayStore ('smileid-auth-shim/redis').
+    replay: new MemoryReplayStore(),
   })
 }

@@ -5,6 +5,7 @@
  */
 import type { DualModeVerifier } from 'smileid-auth-shim'
 import { withSmileIdAuth, type SmileIdAuthContext } from 'smileid-auth-shim/fetch'
+import { enhancedKycCallbackSchema, type EnhancedKycCallback } from 'smileid-auth-shim/schemas'
 import { verifierFromEnv, type SmileIdEnv } from './verifier.js'
 
 interface Env extends SmileIdEnv {
@@ -12,14 +13,12 @@ interface Env extends SmileIdEnv {
   SMILEID_API_KEY: string
 }
 
-interface Callback {
-  SmileJobID?: string
-  ResultCode?: string
-}
-
-async function handle(_request: Request, { auth, body }: SmileIdAuthContext, _env: Env): Promise<Response> {
-  const callback = body as Callback
-  return Response.json({ received: callback.SmileJobID, result: callback.ResultCode, scheme: auth.scheme })
+async function handle(
+  _request: Request,
+  { auth, body }: SmileIdAuthContext<EnhancedKycCallback>,
+  _env: Env,
+): Promise<Response> {
+  return Response.json({ received: body.SmileJobID, result: body.ResultCode, scheme: auth.scheme })
 }
 
 // One verifier per isolate and bindings object: keys are parsed once, not per request.
@@ -28,7 +27,7 @@ let cached: { env: Env; fetch: (request: Request, env: Env) => Promise<Response>
 function handlerFor(env: Env) {
   if (cached?.env !== env) {
     const verifier: DualModeVerifier = verifierFromEnv(env)
-    cached = { env, fetch: withSmileIdAuth(verifier, handle) }
+    cached = { env, fetch: withSmileIdAuth(verifier, handle, { body: enhancedKycCallbackSchema }) }
   }
   return cached.fetch
 }

@@ -1,6 +1,7 @@
 /**
- * Error classes. Configuration mistakes throw {@link ConfigurationError} at construction; verification never
- * throws on what a caller sends, except through the explicit {@link VerificationError} of `verifyOrThrow`.
+ * Error classes. Mistakes in the calling code throw {@link ConfigurationError} (see there for exactly
+ * where); verification never throws on what a request sender controls, except through the explicit
+ * {@link VerificationError} of `verifyOrThrow`.
  *
  * @module
  */
@@ -11,8 +12,21 @@ export type ConfigurationErrorCode =
   'invalid_partner_id' | 'missing_key' | 'invalid_api_key' | 'invalid_private_key' | 'invalid_options'
 
 /**
- * A configuration mistake: a bad key, a partner id the scheme cannot use, an invalid option.
- * Thrown at construction, never per request. The message names the problem, never the key.
+ * A mistake in the calling code: a bad key, a partner id the scheme cannot use, an invalid option. The
+ * message names the problem, never the key.
+ *
+ * Where it is thrown:
+ * - at construction: the strategies, `DualModeVerifier`, `MigratingSigner`, the stores and sinks, and the
+ *   adapters when they are built (`smileIdAuth(…)`, `withSmileIdAuth(…)`, `new SmileIdAuthGuard(…)`, a
+ *   Fastify registration), for every option;
+ * - by the few calls whose arguments are the caller's own code and never a request's content:
+ *   `verifyRequest(…)` / `verifyIncomingMessage(…)` for their options (a rejected promise, before any
+ *   request is read), and `MigratingSigner`'s `sign`, `signBody` and `headers` (a body that is not an
+ *   object, a routing key that is not a string, `headers()` without a signature strategy).
+ *
+ * Never for anything a request sender controls: a request that cannot be verified is a result
+ * (`verify()` never throws) or, in the adapters, a typed answer. A Fetch request whose body the app itself
+ * already read is answered 500 `{ error: 'body_already_read' }`, not thrown.
  *
  * @example
  * ```ts

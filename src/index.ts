@@ -58,8 +58,6 @@ export type {
 export { summarizeAudit } from './audit/report.js'
 export type { LegacyCount, PartnerUsage, SummarizeOptions, UsageReport } from './audit/report.js'
 export type { Evidence, EvidenceGap, EvidenceInstance, Readiness } from './audit/evidence.js'
-export { callbackBodySchema, secKeyCredentialsSchema, signatureCredentialsSchema } from './schemas.js'
-export type { CallbackBody } from './schemas.js'
 export { MigratingSigner } from './signer.js'
 export type {
   MigratingSignerOptions,

@@ -237,6 +237,8 @@ export class MigratingSigner {
    * ```ts
    * const { scheme, credentials } = await signer.sign({ routingKey: jobId })
    * ```
+   * @throws `ConfigurationError` (`invalid_options`), as a rejected promise, for options that are not an
+   * object or a `routingKey` that is not a string: the caller's own arguments, never a request's content.
    */
   async sign(options: SignerSignOptions = {}): Promise<SignedCredentials> {
     const signed = await this.#sign(await this.schemeFor(checkSignOptions(options)), options)
@@ -253,6 +255,8 @@ export class MigratingSigner {
    * const request = await signer.signBody({ partner_params: { job_id: 'job-42' } }, { routingKey: 'job-42' })
    * // { partner_params: …, partner_id: '085', signature: '…', timestamp: '2025-…' }
    * ```
+   * @throws `ConfigurationError` (`invalid_options`), as a rejected promise, for a body that is not a plain
+   * object and for the option mistakes of {@link MigratingSigner.sign}.
    */
   async signBody<T extends object>(body: T, options: SignerSignOptions = {}): Promise<SignedBody<T>> {
     if (typeof body !== 'object' || body === null || Array.isArray(body)) {
@@ -275,7 +279,9 @@ export class MigratingSigner {
    * ```ts
    * await fetch(url, { method: 'POST', headers: { ...(await signer.headers()), 'content-type': 'application/json' }, body })
    * ```
-   * @throws `ConfigurationError` (`invalid_options`) when no signature strategy is configured.
+   * @throws `ConfigurationError` (`invalid_options`), as a rejected promise, when no signature strategy is
+   * configured (a setup mistake that shows on the first call), and for the option mistakes of
+   * {@link MigratingSigner.sign}.
    */
   async headers(options: SignerSignOptions = {}): Promise<SmileIdHeaders> {
     checkSignOptions(options)

@@ -2,7 +2,8 @@
  * The one verification flow behind every adapter. A framework file supplies only the ports (headers, the
  * body in whatever state the framework left it, route and source address) and turns the outcome into its
  * own response: 413 for a body over the limit, 400 for a body that is not JSON, 401 `{ error: <reason> }`
- * for a failed verification, and `Deprecation` / `Sunset` headers on legacy-authenticated requests.
+ * for a failed verification, 503 with `Retry-After` when the replay store could not be asked, and
+ * `Deprecation` / `Sunset` headers on legacy-authenticated requests.
  *
  * Web APIs only: the fetch adapter runs this on Workers, Deno and Bun.
  *
@@ -11,9 +12,16 @@
  */
 import { ConfigurationError } from '../errors.js'
 import type { FailureReason, VerificationFailure, VerificationResult, VerificationSuccess } from '../types.js'
+import { checkBody, isBodySchema, type BodySchema, type BodySchemaIssue } from './body-schema.js'
 
 /** Default body size limit: 1 MiB, far above any Smile ID callback. */
 export const DEFAULT_BODY_LIMIT = 1024 * 1024
+
+/**
+ * Seconds a sender should wait before retrying a request refused with `replay_check_failed` (503). Short:
+ * a replay store outage is usually a blip, and a refused callback that is retried soon is not lost.
+ */
+export const RETRY_AFTER_SECONDS = 5
 
 /**
  * What the adapters need from a verifier. A `DualModeVerifier` fits; so does any object with the same
@@ -25,7 +33,13 @@ export interface RequestVerifier {
     request: { body?: unknown; headers?: Record<string, string>; rawBody?: string },
     context?: { route?: string; sourceIp?: string },
   ): Promise<VerificationResult>
-  /** The verifier's policy; a `legacySunsetAt` date adds `Deprecation` and `Sunset` headers to legacy requests. */
+  /**
+   * The sunset of the legacy scheme that applies to the partner of `result` (its own policy, or the
+   * verifier's), or `null` when none is set. A date adds `Deprecation` and `Sunset` headers to the response
+   * to a legacy request. A `DualModeVerifier` has it; without it the adapters read `policy.legacySunsetAt`.
+   */
+  legacySunsetFor?(result: VerificationResult): Date | null
+  /** The verifier's policy, read for the sunset date when {@link RequestVerifier.legacySunsetFor} is absent. */
   readonly policy?: SunsetPolicy | undefined
 }
 
@@ -36,20 +50,28 @@ export interface SunsetPolicy {
 }
 
 /**
- * The `error` code an adapter answers with: a {@link FailureReason} for a failed verification (401),
+ * The `error` code an adapter answers with: a {@link FailureReason} for a failed verification (401; 503 for
+ * `replay_check_failed`, which says nothing about the credential: the sender should retry),
  * `invalid_json` for a body that is not JSON (400), `body_incomplete` for an upload that broke off (400),
- * `body_too_large` above the size limit (413).
+ * `invalid_body` for an authenticated body that does not match the adapter's `body` schema (400),
+ * `body_too_large` above the size limit (413), and `body_already_read` (500) when the server's own code
+ * consumed a Fetch request's body before the adapter could read it (a bug on the receiving side, so the
+ * sender is told to retry, not that its request is bad).
  */
-export type RequestErrorCode = FailureReason | 'invalid_json' | 'body_too_large' | 'body_incomplete'
+export type RequestErrorCode =
+  FailureReason | 'invalid_json' | 'body_too_large' | 'body_incomplete' | 'invalid_body' | 'body_already_read'
 
-/** A request that passed: the handler runs. */
-export interface RequestAccepted {
+/** A request that passed: the handler runs. `Body` is the body schema's output, `unknown` without one. */
+export interface RequestAccepted<Body = unknown> {
   /** `true`: same as `result.ok`, at the top level so that checking it narrows the whole object. */
   ok: true
   /** The successful verification. */
   result: VerificationSuccess
-  /** The parsed JSON body (`undefined` when the request had none). */
-  body: unknown
+  /**
+   * The parsed JSON body (`undefined` when the request had none); with a `body` schema, the schema's
+   * output (checked, and transformed if the schema transforms).
+   */
+  body: Body
   /** Always 200: go on to the handler. */
   status: 200
   /** Always `null`. */
@@ -64,16 +86,26 @@ export interface RequestRejected {
   ok: false
   /**
    * The failed verification. For a body that was too large or not JSON, the verifier never ran and this is
-   * a `malformed_credentials` failure; {@link RequestRejected.error} says which.
+   * a `malformed_credentials` failure; {@link RequestRejected.error} says which. For `invalid_body` the
+   * credential verified (see {@link RequestRejected.auth}) and this failure only carries the scheme and
+   * partner.
    */
   result: VerificationFailure
+  /** For `invalid_body` only: the verification that passed before the body failed its schema. */
+  auth?: VerificationSuccess
+  /** For `invalid_body` only: what the schema found. For your logs; never sent to the client. */
+  issues?: ReadonlyArray<BodySchemaIssue>
   /** The parsed JSON body when there was one. */
   body: unknown
-  /** 400 (not JSON), 401 (verification failed) or 413 (over the size limit). */
-  status: 400 | 401 | 413
+  /**
+   * 400 (not JSON, or not matching the body schema), 401 (verification failed), 413 (over the size limit)
+   * or 503 (`replay_check_failed`: the
+   * replay store could not be asked, so the request was neither accepted nor found bad; retry later).
+   */
+  status: 400 | 401 | 413 | 500 | 503
   /** The code to send as `{ error }`. Never contains a key, signature or sec_key. */
   error: RequestErrorCode
-  /** Headers to add to the response (none today; kept for symmetry). */
+  /** Headers to add to the response: `Retry-After` with a 503, none otherwise. */
   headers: Record<string, string>
 }
 
@@ -89,7 +121,7 @@ export interface RequestRejected {
  * console.log(verification.result.scheme)
  * ```
  */
-export type RequestVerification = RequestAccepted | RequestRejected
+export type RequestVerification<Body = unknown> = RequestAccepted<Body> | RequestRejected
 
 /** A rejected verification as a framework's `onFailure` hook receives it. */
 export type RequestFailure = RequestRejected
@@ -126,11 +158,12 @@ export interface RequestPorts {
 
 const decoder = new TextDecoder()
 
-/** Runs the shared flow: size limit, JSON, verification, response headers. */
+/** Runs the shared flow: size limit, JSON, verification, body schema, response headers. */
 export async function verifyPorts(
   verifier: RequestVerifier,
   ports: RequestPorts,
   limit: number,
+  schema?: BodySchema,
 ): Promise<RequestVerification> {
   const declared = ports.headers['content-length']
   if (declared !== undefined && /^\d+$/.test(declared) && Number(declared) > limit) return tooLarge()
@@ -173,15 +206,46 @@ export async function verifyPorts(
   if (rawBody !== undefined && rawBody !== '') input.rawBody = rawBody
 
   const result = await verifier.verify(input, context)
-  if (!result.ok) return { ok: false, result, body, status: 401, error: result.reason, headers: {} }
-  return {
-    ok: true,
-    result,
-    body,
-    status: 200,
-    error: null,
-    headers: result.legacy ? sunsetHeaders(verifier) : {},
+  if (!result.ok) {
+    // The replay store was unreachable: the credential may be fine. 401 would tell the sender it is bad and
+    // make it give up; 503 + Retry-After (RFC 9110 §10.2.3) makes it retry, so nothing is lost.
+    if (result.reason === 'replay_check_failed') {
+      return {
+        ok: false,
+        result,
+        body,
+        status: 503,
+        error: result.reason,
+        headers: { 'retry-after': String(RETRY_AFTER_SECONDS) },
+      }
+    }
+    return { ok: false, result, body, status: 401, error: result.reason, headers: {} }
   }
+  const headers = result.legacy ? sunsetHeaders(verifier, result) : {}
+  if (schema !== undefined) {
+    // After the verification, never before: an unauthenticated sender learns nothing about the schema.
+    const checked = await checkBody(schema, body)
+    if (!checked.ok) {
+      return {
+        ok: false,
+        result: {
+          ok: false,
+          scheme: result.scheme,
+          reason: 'malformed_credentials',
+          message: 'the body does not match the schema',
+          partnerId: result.partnerId,
+        },
+        auth: result,
+        issues: checked.issues,
+        body,
+        status: 400,
+        error: 'invalid_body',
+        headers,
+      }
+    }
+    body = checked.value
+  }
+  return { ok: true, result, body, status: 200, error: null, headers }
 }
 
 /** The JSON body of a rejection: `{ error }`, nothing else, so nothing secret can leak. */
@@ -210,6 +274,18 @@ export function webHeaders(headers: Headers): Record<string, string> {
   return out
 }
 
+/** Validates an adapter's `body` option once, at construction. */
+export function checkBodyOption(body: unknown, where: string): BodySchema | undefined {
+  if (body === undefined) return undefined
+  if (!isBodySchema(body)) {
+    throw new ConfigurationError(
+      'invalid_options',
+      `${where}: body must be a Standard Schema (for example a schema from smileid-auth-shim/schemas or zod)`,
+    )
+  }
+  return body
+}
+
 /** Validates adapter options once, at construction. Returns the body limit. */
 export function checkAdapterOptions(verifier: unknown, limit: unknown, where: string): number {
   if (
@@ -231,17 +307,47 @@ export function checkAdapterOptions(verifier: unknown, limit: unknown, where: st
 
 /**
  * `Deprecation` (RFC 9745) and `Sunset` (RFC 8594) for a request authenticated with the legacy scheme, when
- * the policy names a sunset date. The library knows no earlier deprecation date, so both carry the sunset:
- * the scheme is deprecated, and stops working, then.
+ * the partner's policy names a sunset date. The library knows no earlier deprecation date, so both carry the
+ * sunset: the scheme is deprecated, and stops working, then.
  */
-function sunsetHeaders(verifier: RequestVerifier): Record<string, string> {
-  const sunsetAt = verifier.policy?.legacySunsetAt
+function sunsetHeaders(verifier: RequestVerifier, result: VerificationSuccess): Record<string, string> {
+  let sunsetAt: Date | string | null | undefined
+  try {
+    sunsetAt =
+      typeof verifier.legacySunsetFor === 'function'
+        ? verifier.legacySunsetFor(result)
+        : verifier.policy?.legacySunsetAt
+  } catch {
+    // A custom verifier whose lookup fails: the request is authenticated; it only goes without the headers.
+    return {}
+  }
   if (sunsetAt === undefined || sunsetAt === null) return {}
   const date = sunsetAt instanceof Date ? sunsetAt : new Date(sunsetAt)
   const ms = date.getTime()
   if (Number.isNaN(ms)) return {}
   // RFC 9745 wants a structured-field Date (`@` + epoch seconds); RFC 8594 an IMF-fixdate, which toUTCString() is.
   return { deprecation: `@${Math.floor(ms / 1000)}`, sunset: date.toUTCString() }
+}
+
+/**
+ * The answer for a Fetch request whose body something else already read: a typed 500, not a throw, so a
+ * wrapped handler never turns the misuse into an unhandled rejection.
+ */
+export function bodyAlreadyRead(): RequestRejected {
+  return {
+    ok: false,
+    result: {
+      ok: false,
+      scheme: null,
+      reason: 'malformed_credentials',
+      message: 'the request body was already read before verification: pass request.clone()',
+      partnerId: null,
+    },
+    body: undefined,
+    status: 500,
+    error: 'body_already_read',
+    headers: {},
+  }
 }
 
 function tooLarge(): RequestRejected {

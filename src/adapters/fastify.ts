@@ -5,8 +5,10 @@
  */
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify'
 import type { VerificationSuccess } from '../types.js'
+import type { BodySchema } from './body-schema.js'
 import {
   checkAdapterOptions,
+  checkBodyOption,
   nodeHeaders,
   rejectionBody,
   verifyPorts,
@@ -25,6 +27,14 @@ export type {
   RequestVerifier,
   SunsetPolicy,
 } from './core.js'
+export type {
+  BodyOf,
+  BodySchema,
+  BodySchemaIssue,
+  BodySchemaPathSegment,
+  BodySchemaResult,
+  BodySchemaTypes,
+} from './body-schema.js'
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -41,6 +51,12 @@ export interface SmileIdAuthPluginOptions extends RequestLimitOptions {
   /** The verifier, usually a `DualModeVerifier`. */
   verifier: RequestVerifier
   /**
+   * Checks the body after the credential verified: a body that does not match answers 400
+   * `{ error: 'invalid_body' }`; a matching body replaces `request.body` with the schema's output. Fastify
+   * types a route's body through the route's generic: `scope.post<{ Body: BodyOf<typeof schema> }>(…)`.
+   */
+  body?: BodySchema | undefined
+  /**
    * Answers a refused request yourself. Default: `reply.code(status).send({ error })`. It must send a reply.
    */
   onFailure?: (failure: RequestFailure, request: FastifyRequest, reply: FastifyReply) => void | Promise<void>
@@ -54,8 +70,10 @@ export interface SmileIdAuthPluginOptions extends RequestLimitOptions {
  *
  * Fastify parses the JSON itself: a body that is not JSON gets Fastify's 400 (`FST_ERR_CTP_INVALID_JSON_BODY`)
  * and a body over Fastify's `bodyLimit` its 413 (`FST_ERR_CTP_BODY_TOO_LARGE`). With `limit`, the plugin sets
- * that `bodyLimit` on the scope's routes that have none. Failed verification answers 401 `{ error: <reason> }`.
- * Legacy-authenticated requests get `Deprecation` / `Sunset` headers when the policy has a `legacySunsetAt`.
+ * that `bodyLimit` on the scope's routes that have none. Failed verification answers 401 `{ error: <reason> }`,
+ * an unreachable replay store 503 `{ error: 'replay_check_failed' }` with `Retry-After`, and a verified body
+ * that fails the `body` schema 400 `{ error: 'invalid_body' }`. Legacy-authenticated requests get
+ * `Deprecation` / `Sunset` headers when the partner's policy has a `legacySunsetAt`.
  *
  * @example
  * ```ts
@@ -71,10 +89,12 @@ export interface SmileIdAuthPluginOptions extends RequestLimitOptions {
  *   })
  * })
  * ```
- * @throws `ConfigurationError` (`invalid_options`) at registration, without a verifier or with a bad `limit`.
+ * @throws `ConfigurationError` (`invalid_options`) at registration, without a verifier, with a bad `limit` or
+ * `body`.
  */
 export const smileIdAuth: FastifyPluginAsync<SmileIdAuthPluginOptions> = async (fastify, options) => {
   const limit = checkAdapterOptions(options?.verifier, options?.limit, 'smileIdAuth')
+  const schema = checkBodyOption(options.body, 'smileIdAuth')
   const { verifier, onFailure } = options
 
   if (!fastify.hasRequestDecorator('smileIdAuth')) fastify.decorateRequest('smileIdAuth', undefined)
@@ -92,10 +112,11 @@ export const smileIdAuth: FastifyPluginAsync<SmileIdAuthPluginOptions> = async (
       route: request.routeOptions.url,
       sourceIp: request.ip,
     }
-    const verification = await verifyPorts(verifier, ports, limit)
+    const verification = await verifyPorts(verifier, ports, limit, schema)
     for (const [name, value] of Object.entries(verification.headers)) void reply.header(name, value)
     if (verification.ok) {
       request.smileIdAuth = verification.result
+      if (schema !== undefined) request.body = verification.body
       return
     }
     if (!onFailure) return reply.code(verification.status).send(rejectionBody(verification))

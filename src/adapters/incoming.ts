@@ -1,12 +1,34 @@
 /**
- * Reads a Node `IncomingMessage` body with a size limit. Shared by the Express and node:http adapters and
- * the test kit's simulator. Uses only the stream interface, so it imports nothing at run time.
+ * Reads a Node `IncomingMessage` body with a size limit. Shared by the Express, NestJS and node:http adapters
+ * and the test kit's simulator. Uses only the stream interface, so it imports nothing at run time.
  *
  * @internal
  * @module
  */
 import type { IncomingMessage } from 'node:http'
-import type { BodyRead } from './core.js'
+import type { BodyPort, BodyRead } from './core.js'
+
+/** A Node request as Express-style middleware sees it: a body parser may have left `body` (and `rawBody`). */
+type ParsedIncoming = IncomingMessage & { body?: unknown; rawBody?: unknown; _body?: unknown }
+
+/**
+ * The state an Express-style stack (Express, NestJS on platform-express) left the body in: parsed by a body
+ * parser (with the exact bytes when a `verify` hook or NestJS's `rawBody: true` kept them as `req.rawBody`),
+ * raw bytes or text from `express.raw()` / `express.text()`, or still unread.
+ */
+export function incomingBodyPort(req: ParsedIncoming): BodyPort {
+  const stash = req.rawBody
+  const raw = typeof stash === 'string' || stash instanceof Uint8Array ? stash : undefined
+  // A body parser ran when it consumed the stream (body-parser also marks `req._body`).
+  if (req._body === true || req.readableEnded) {
+    const parsed: unknown = req.body
+    // express.raw() and express.text() leave bytes or text: parse them here.
+    if (typeof parsed === 'string' || parsed instanceof Uint8Array) return { kind: 'raw', raw: parsed }
+    return { kind: 'parsed', value: parsed, raw }
+  }
+  if (raw !== undefined) return { kind: 'raw', raw }
+  return { kind: 'stream', read: (max) => readIncomingBody(req, max) }
+}
 
 /**
  * Collects the body until it ends, or gives up at `limit` bytes. Past the limit the rest of the body is

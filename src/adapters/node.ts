@@ -4,9 +4,11 @@
  * @module
  */
 import type { IncomingMessage, ServerResponse } from 'node:http'
+import type { BodyOf, BodySchema, BodySchemaOptions } from './body-schema.js'
 import { readIncomingBody } from './incoming.js'
 import {
   checkAdapterOptions,
+  checkBodyOption,
   nodeHeaders,
   rejectionBody,
   verifyPorts,
@@ -25,9 +27,19 @@ export type {
   RequestVerifier,
   SunsetPolicy,
 } from './core.js'
+export type {
+  BodyOf,
+  BodySchema,
+  BodySchemaIssue,
+  BodySchemaOptions,
+  BodySchemaPathSegment,
+  BodySchemaResult,
+  BodySchemaTypes,
+} from './body-schema.js'
 
 /** Options of {@link verifyIncomingMessage}. */
-export interface VerifyIncomingMessageOptions extends RequestLimitOptions {}
+export interface VerifyIncomingMessageOptions<S extends BodySchema | undefined = undefined>
+  extends RequestLimitOptions, BodySchemaOptions<S> {}
 
 /**
  * Reads the request body (up to `limit` bytes, default 1 MiB), parses it as JSON and verifies it. Returns
@@ -49,13 +61,14 @@ export interface VerifyIncomingMessageOptions extends RequestLimitOptions {}
  * ```
  * @throws `ConfigurationError` (`invalid_options`) without a verifier or with a bad `limit`.
  */
-export async function verifyIncomingMessage(
+export async function verifyIncomingMessage<S extends BodySchema | undefined = undefined>(
   verifier: RequestVerifier,
   req: IncomingMessage,
-  options: VerifyIncomingMessageOptions = {},
-): Promise<RequestVerification> {
+  options: VerifyIncomingMessageOptions<S> = {},
+): Promise<RequestVerification<BodyOf<S>>> {
   const limit = checkAdapterOptions(verifier, options.limit, 'verifyIncomingMessage')
-  return verifyPorts(
+  const schema = checkBodyOption(options.body, 'verifyIncomingMessage')
+  const verification = await verifyPorts(
     verifier,
     {
       headers: nodeHeaders(req.headers),
@@ -64,11 +77,14 @@ export async function verifyIncomingMessage(
       sourceIp: req.socket.remoteAddress,
     },
     limit,
+    schema,
   )
+  return verification as RequestVerification<BodyOf<S>>
 }
 
 /**
- * Sends the standard answer to a refused request: its status (400, 401 or 413) and JSON `{ error }`.
+ * Sends the standard answer to a refused request: its status (400, 401, 413 or 503) and JSON `{ error }`,
+ * with its headers (`Retry-After` on a 503).
  *
  * @example
  * ```ts

@@ -41,6 +41,19 @@ async function expectBehaves(send: Send): Promise<void> {
   const refused = await send(JSON.stringify(forged))
   expect(refused.status).toBe(401)
   expect(refused.json).toEqual({ error: 'invalid_signature' })
+
+  // Authentic, but not an Enhanced KYC callback: the examples' body schema refuses it.
+  const untyped = await smile.callbackBody({
+    scheme: 'signature',
+    result: { ResultCode: 1012 as unknown as string },
+  })
+  const invalid = await send(JSON.stringify(untyped))
+  expect(invalid.status).toBe(400)
+  expect(invalid.json).toEqual({ error: 'invalid_body' })
+
+  // The replay store: the same callback again is a redelivery, accepted once more (duplicate).
+  const again = await send(JSON.stringify(signed))
+  expect(again.status).toBe(200)
 }
 
 describe('examples over HTTP', () => {

@@ -312,10 +312,23 @@ describe('fetch', () => {
     expect(handled).toBe(false)
   })
 
-  it('refuses a request whose body was already read (misuse)', async () => {
+  it('answers a request whose body the app already read with a typed 500, never a throw', async () => {
     const request = new Request('https://partner.example/cb', { method: 'POST', body: '{}' })
     await request.text()
-    await expect(verifyRequest(verifier, request)).rejects.toMatchObject({ code: 'invalid_options' })
+    const verification = await verifyRequest(verifier, request)
+    expect(verification).toMatchObject({ ok: false, status: 500, error: 'body_already_read' })
+
+    let handled = false
+    const handler = withSmileIdAuth(verifier, () => {
+      handled = true
+      return new Response(null)
+    })
+    const consumed = new Request('https://partner.example/cb', { method: 'POST', body: '{}' })
+    await consumed.arrayBuffer()
+    const response = await handler(consumed)
+    expect(response.status).toBe(500)
+    expect(await response.json()).toEqual({ error: 'body_already_read' })
+    expect(handled).toBe(false)
   })
 
   it('checks its options at once', async () => {

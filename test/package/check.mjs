@@ -7,7 +7,11 @@
  *   4. the tarball unpacked into a scratch project's node_modules (dependencies linked from this repo):
  *      the core entry's signature path verifies and loads no framework, no Redis client and no
  *      node-forge; the sec_key public-key path leaves node-forge unloaded on Node; and, as a control
- *      that the import trace works, the private-key path does load node-forge.
+ *      that the import trace works, the private-key path does load node-forge;
+ *   5. every entry in "exports" imports from the installed package and has the exports it documents;
+ *   6. a TypeScript consumer (strict, NodeNext, skipLibCheck off) type-checks against every entry's
+ *      declarations without `@types/express` or `express` installed: the Express entry's types do not
+ *      depend on them.
  *
  *   node test/package/check.mjs [--keep]
  *
@@ -133,6 +137,136 @@ try {
       'control: the trace sees node-forge load lazily on the private-key path',
       secKeyPrivate.stdout.trim() === 'OK' && secKeyPrivate.packages.includes('node-forge'),
       `packages loaded: ${secKeyPrivate.packages.join(', ') || '(none)'}`,
+    )
+
+    // README links must work where npm users read it: inside the installed package.
+    const readme = readFileSync(join(installed, 'README.md'), 'utf8')
+    const links = [...readme.matchAll(/\]\(([^)#\s]+)(#[^)]*)?\)/g)]
+      .map((m) => m[1])
+      .filter((href) => !/^[a-z]+:/i.test(href))
+    const dead = links.filter((href) => !existsSync(join(installed, href)))
+    record(
+      `README's ${links.length} relative links resolve inside the installed package`,
+      links.length > 0 && dead.length === 0,
+      dead.join('\n'),
+    )
+
+    // 5. Every entry imports, with its exports
+    const entries = {
+      'smileid-auth-shim': ['DualModeVerifier', 'SignatureAuth', 'LegacySecKeyAuth', 'MigratingSigner'],
+      'smileid-auth-shim/express': ['smileIdAuth'],
+      'smileid-auth-shim/fastify': ['smileIdAuth'],
+      'smileid-auth-shim/fetch': ['withSmileIdAuth', 'verifyRequest', 'rejectionResponse'],
+      'smileid-auth-shim/hono': ['smileIdAuth'],
+      'smileid-auth-shim/nestjs': ['SmileIdAuthGuard', 'SmileIdAuthResult'],
+      'smileid-auth-shim/node': ['verifyIncomingMessage', 'sendRejection'],
+      'smileid-auth-shim/redis': ['RedisReplayStore'],
+      'smileid-auth-shim/schemas': [
+        'enhancedKycCallbackSchema',
+        'jobStatusResponseSchema',
+        'callbackBodySchema',
+      ],
+      'smileid-auth-shim/testing': ['createTestKeys', 'SmileServerSimulator'],
+    }
+    const exported = Object.keys(manifest.exports).filter((key) => key !== './package.json')
+    const untested = exported.filter(
+      (key) =>
+        !Object.hasOwn(entries, key === '.' ? 'smileid-auth-shim' : `smileid-auth-shim/${key.slice(2)}`),
+    )
+    // Peers the entries need at run time, linked from this repository (optional peers of the package).
+    for (const peer of [
+      'hono',
+      '@nestjs/common',
+      '@nestjs/core',
+      'reflect-metadata',
+      'rxjs',
+      'fastify',
+      'zod',
+    ]) {
+      const target = join(consumer, 'node_modules', peer)
+      if (!existsSync(target)) {
+        mkdirSync(dirname(target), { recursive: true })
+        symlinkSync(join(repoRoot, 'node_modules', peer), target, 'dir')
+      }
+    }
+    const importScript = Object.entries(entries)
+      .map(
+        ([name, names], i) =>
+          `import * as e${i} from '${name}'\nfor (const n of ${JSON.stringify(names)}) if (e${i}[n] === undefined) throw new Error('${name} lacks ' + n)`,
+      )
+      .join('\n')
+    writeFileSync(
+      join(consumer, 'entries.mjs'),
+      `import 'reflect-metadata'\n${importScript}\nconsole.log('OK')\n`,
+    )
+    const imported = run(process.execPath, ['entries.mjs'], { cwd: consumer })
+    record(
+      'every export entry imports from the installed package, with its exports',
+      imported.code === 0 && imported.output === 'OK' && untested.length === 0,
+      `${imported.output === 'OK' ? '' : imported.output.slice(-1500)}${untested.length ? `entries not checked here: ${untested.join(', ')}` : ''}`,
+    )
+
+    // 6. Types for a consumer without @types/express
+    for (const types of ['@types/node', 'typescript']) {
+      const target = join(consumer, 'node_modules', types)
+      mkdirSync(dirname(target), { recursive: true })
+      if (!existsSync(target)) symlinkSync(join(repoRoot, 'node_modules', types), target, 'dir')
+    }
+    writeFileSync(
+      join(consumer, 'consumer.ts'),
+      [
+        "import { createServer } from 'node:http'",
+        "import { DualModeVerifier, SignatureAuth } from 'smileid-auth-shim'",
+        "import { smileIdAuth } from 'smileid-auth-shim/express'",
+        "import { smileIdAuth as fastifyAuth } from 'smileid-auth-shim/fastify'",
+        "import { withSmileIdAuth } from 'smileid-auth-shim/fetch'",
+        "import { smileIdAuth as honoAuth } from 'smileid-auth-shim/hono'",
+        "import { SmileIdAuthGuard } from 'smileid-auth-shim/nestjs'",
+        "import { verifyIncomingMessage } from 'smileid-auth-shim/node'",
+        "import { enhancedKycCallbackSchema } from 'smileid-auth-shim/schemas'",
+        "import { createTestKeys } from 'smileid-auth-shim/testing'",
+        'const keys = createTestKeys()',
+        'const verifier = new DualModeVerifier({',
+        '  signature: new SignatureAuth({ partnerId: keys.partnerId, apiKey: keys.signatureApiKey }),',
+        '})',
+        'const middleware = smileIdAuth({ verifier, body: enhancedKycCallbackSchema })',
+        'createServer((req, res) => middleware(Object.assign(req, { body: undefined as never }), Object.assign(res, { status: () => ({ json: () => res.end() }) }), () => res.end()))',
+        'void fastifyAuth',
+        'void honoAuth({ verifier })',
+        'void new SmileIdAuthGuard({ verifier })',
+        'void verifyIncomingMessage',
+        'export const handler = withSmileIdAuth(verifier, (_r, { body }) => Response.json(body.SmileJobID), { body: enhancedKycCallbackSchema })',
+        '',
+      ].join('\n'),
+    )
+    writeFileSync(
+      join(consumer, 'tsconfig.json'),
+      JSON.stringify({
+        compilerOptions: {
+          strict: true,
+          module: 'NodeNext',
+          moduleResolution: 'NodeNext',
+          target: 'ES2022',
+          lib: ['ES2022', 'DOM'],
+          types: ['node'],
+          skipLibCheck: false,
+          noEmit: true,
+        },
+        files: ['consumer.ts'],
+      }),
+    )
+    const noExpressTypes =
+      !existsSync(join(consumer, 'node_modules', '@types', 'express')) &&
+      !existsSync(join(consumer, 'node_modules', 'express'))
+    const tsc = run(
+      process.execPath,
+      [join(consumer, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', 'tsconfig.json'],
+      { cwd: consumer },
+    )
+    record(
+      'a TypeScript consumer without @types/express type-checks every entry (strict, skipLibCheck off)',
+      noExpressTypes && tsc.code === 0,
+      tsc.output.slice(-2500),
     )
   }
 } finally {

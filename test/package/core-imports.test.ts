@@ -46,3 +46,27 @@ describe('what the core entry loads on Node', () => {
     expect(trace.packages).toContain('node-forge')
   })
 })
+
+describe('zod loads only with the schemas entry', () => {
+  it('the adapters load no zod, even with a body schema option in their API; /schemas loads it', async () => {
+    const adapters = await traceImports({
+      dir: scratch,
+      code: [
+        "import { withSmileIdAuth } from 'smileid-auth-shim/fetch'",
+        "import { smileIdAuth } from 'smileid-auth-shim/hono'",
+        "import { verifyIncomingMessage } from 'smileid-auth-shim/node'",
+        "console.log([withSmileIdAuth, smileIdAuth, verifyIncomingMessage].every((f) => typeof f === 'function') ? 'OK' : 'NO')",
+      ].join('\n'),
+    })
+    expect(adapters.stdout.trim(), adapters.stderr).toBe('OK')
+    expect(adapters.packages).not.toContain('zod')
+    expect(adapters.packages).not.toContain('hono') // type-only import of the framework
+
+    const schemas = await traceImports({
+      dir: scratch,
+      code: "import { enhancedKycCallbackSchema } from 'smileid-auth-shim/schemas'\nconsole.log(enhancedKycCallbackSchema.safeParse({}).success === false ? 'OK' : 'NO')",
+    })
+    expect(schemas.stdout.trim(), schemas.stderr).toBe('OK')
+    expect(schemas.packages).toContain('zod')
+  })
+})

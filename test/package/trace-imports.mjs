@@ -32,6 +32,8 @@ export const FORBIDDEN_ON_SIGNATURE_PATH = [
   'express',
   'fastify',
   'hono',
+  '@nestjs/common',
+  '@nestjs/core',
   'redis',
   '@redis/client',
   'ioredis',

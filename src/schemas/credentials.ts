@@ -1,20 +1,20 @@
 /**
- * zod schemas (in zod's tree-shakable `zod/mini` form) for the credential fields and callback bodies, exported
- * for users who validate payloads themselves, and for the verifier's options, checked once at construction.
+ * zod schemas of the credential fields of both schemes and of the authentication fields of a callback body.
  *
  * @module
  */
 import * as z from 'zod/mini'
-import { ConfigurationError } from './errors.js'
-import type { SecKeyCredentials, SignatureCredentials } from './types.js'
+import type { SecKeyCredentials, SignatureCredentials } from '../types.js'
 
 /**
  * The `signature` scheme's body fields.
  *
  * @example
  * ```ts
- * const parsed = signatureCredentialsSchema.safeParse(body)
- * if (parsed.success) console.log(parsed.data.timestamp)
+ * import { signatureCredentialsSchema } from 'smileid-auth-shim/schemas'
+ *
+ * const parsed = signatureCredentialsSchema.safeParse({ signature: 'x', timestamp: '2026-01-01T00:00:00Z' })
+ * if (!parsed.success) console.log('not a signature credential')
  * ```
  */
 export const signatureCredentialsSchema: z.ZodMiniType<SignatureCredentials> = z.object({
@@ -27,7 +27,10 @@ export const signatureCredentialsSchema: z.ZodMiniType<SignatureCredentials> = z
  *
  * @example
  * ```ts
- * secKeyCredentialsSchema.parse({ sec_key: body.sec_key, timestamp: body.timestamp })
+ * import { secKeyCredentialsSchema } from 'smileid-auth-shim/schemas'
+ *
+ * const parsed = secKeyCredentialsSchema.safeParse({ sec_key: 'abc|def', timestamp: 1700000000000 })
+ * console.log(parsed.success) // false: the hash half is not 64 hex digits
  * ```
  */
 export const secKeyCredentialsSchema: z.ZodMiniType<SecKeyCredentials> = z.object({
@@ -43,7 +46,7 @@ export interface CallbackBody {
   sec_key?: string | undefined
   /** The timestamp the credential was made for. */
   timestamp?: number | string | undefined
-  /** The partner id. */
+  /** The partner id. Trust the verifier's `result.partnerId`, not this field. */
   partner_id?: string | number | undefined
   /** The partner id, as some payloads name it. */
   smile_client_id?: string | number | undefined
@@ -60,7 +63,9 @@ export interface CallbackBody {
  *
  * @example
  * ```ts
- * const body = callbackBodySchema.parse(JSON.parse(raw))
+ * import { callbackBodySchema } from 'smileid-auth-shim/schemas'
+ *
+ * const body = callbackBodySchema.parse(JSON.parse('{"partner_id":"085","source_sdk":"rest_api"}'))
  * console.log(body.partner_id, body.source_sdk)
  * ```
  */
@@ -73,44 +78,3 @@ export const callbackBodySchema: z.ZodMiniType<CallbackBody> = z.looseObject({
   source_sdk: z.optional(z.string()),
   source_sdk_version: z.optional(z.string()),
 })
-
-const dateLike = z.union([
-  z.date(),
-  z.string().check(z.refine((value) => !Number.isNaN(Date.parse(value)), 'must be a date')),
-])
-
-/** @internal The migration policy options. */
-export const policySchema = z.strictObject({
-  legacy: z.optional(z.enum(['accept', 'warn', 'reject'])),
-  mode: z.optional(z.enum(['enforce', 'observe'])),
-  legacySunsetAt: z.optional(dateLike),
-  stickyUpgrade: z.optional(z.boolean()),
-})
-
-const duration = z
-  .number()
-  .check(z.refine((n) => Number.isFinite(n) && n >= 0, 'must be a non-negative number'))
-
-/** @internal The verifier's freshness options. */
-export const freshnessSchema = z.union([
-  z.literal(false),
-  z.strictObject({ maxAgeMs: z.optional(duration), maxFutureMs: z.optional(duration) }),
-])
-
-/**
- * Parses options with a schema, turning zod issues into one {@link ConfigurationError} that names each
- * offending path (values are never echoed: they may be keys).
- *
- * @internal
- */
-export function parseOptions<T>(schema: z.ZodMiniType<T>, value: unknown, what: string): T {
-  const parsed = schema.safeParse(value)
-  if (parsed.success) return parsed.data
-  const problems = parsed.error.issues.map((issue) => {
-    const path = issue.path.length > 0 ? issue.path.join('.') : '(root)'
-    return issue.code === 'unrecognized_keys'
-      ? `unknown option ${issue.keys.join(', ')}`
-      : `${path}: ${issue.message}`
-  })
-  throw new ConfigurationError('invalid_options', `${what}: ${problems.join('; ')}`)
-}
