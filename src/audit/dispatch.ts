@@ -17,6 +17,22 @@ export function normalizeSinks(audit: AuditSink | readonly AuditSink[] | undefin
 }
 
 /**
+ * Calls `onFailure` for every failure a sink reports on its own after `write` returned (sinks that offer
+ * `addFailureListener`, such as `jsonlAuditSink`), so that such failures are counted like the ones
+ * `write` throws or rejects with.
+ */
+export function watchSinkFailures(sinks: readonly AuditSink[], onFailure: (error: unknown) => void): void {
+  for (const sink of sinks) {
+    if (typeof sink === 'function') continue
+    try {
+      sink.addFailureListener?.(onFailure)
+    } catch {
+      // A sink whose registration fails is still written to; its own failures go uncounted.
+    }
+  }
+}
+
+/**
  * Sends one event to every sink, isolating failures. Never throws, never awaits. Each failure of a sink
  * for an event is reported exactly once, whether it throws synchronously, returns a promise that rejects,
  * or returns a thenable that misbehaves (a `then` that throws, or calls back twice).

@@ -81,4 +81,9 @@ export interface AuditSinkObject {
   write(event: AuditEvent): void | Promise<void>
   /** Flushes and releases resources. */
   close?(): Promise<void>
+  /**
+   * Registers a listener for failures the sink meets on its own, after `write` returned (a full disk, a
+   * removed file). The verifier registers one to count them in `stats.auditErrors`.
+   */
+  addFailureListener?(listener: (error: unknown) => void): void
 }

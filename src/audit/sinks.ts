@@ -145,11 +145,14 @@ export function jsonlAuditSink(
   const warn = warner(options.warn ?? true)
   const defaultInstance = options.instance ?? null
   const stats: JsonlAuditSinkStats = { written: 0, dropped: 0, errors: 0 }
+  const failureListeners: Array<(error: unknown) => void> = []
   const report = (error: Error) => {
-    try {
-      options.onError?.(error)
-    } catch {
-      // The handler must not break the sink.
+    for (const listener of [options.onError, ...failureListeners]) {
+      try {
+        listener?.(error)
+      } catch {
+        // A handler must not break the sink.
+      }
     }
   }
 
@@ -273,6 +276,9 @@ export function jsonlAuditSink(
 
   return {
     stats,
+    addFailureListener(listener) {
+      if (typeof listener === 'function') failureListeners.push(listener)
+    },
     write(event) {
       if (closed) {
         stats.dropped++

@@ -9,7 +9,7 @@
  */
 import { hashBackend as backend } from '#crypto-hash'
 import { defaultInstance } from '#instance'
-import { emitAudit, normalizeSinks, type AuditErrorHandler } from '../audit/dispatch.js'
+import { emitAudit, normalizeSinks, watchSinkFailures, type AuditErrorHandler } from '../audit/dispatch.js'
 import type { AuditEvent, AuditOutcome, AuditSink } from '../audit/events.js'
 import { fromUtf8 } from '../encoding.js'
 import { partnerKey, readClaim, samePartner, type Claim, type HeadersLike } from '../claims.js'
@@ -325,6 +325,10 @@ export class DualModeVerifier {
       // Returned so that dispatch can silence an async handler's rejection.
       return onAuditError?.(error, event)
     }
+    // Failures a sink meets after write() returned (a full disk under jsonlAuditSink) count too.
+    watchSinkFailures(this.#sinks, () => {
+      this.#stats.auditErrors++
+    })
     const instance = checkInstance(options.instance)
     this.#instance = instance === undefined ? defaultInstance() : instance
     let constructedAt = Number.NaN

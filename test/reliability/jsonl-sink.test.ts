@@ -431,6 +431,16 @@ describe('jsonlAuditSink: recovers from a full disk, a missing directory, remova
     expect(warnings[0]).toMatch(/ENOSPC/)
   })
 
+  it('the verifier counts the failures the sink meets on its own in stats.auditErrors', async () => {
+    const sink = jsonlAuditSink('/dev/full', { retryDelayMs: 5, warn: false })
+    const verifier = verifierWith(sink)
+    for (let i = 0; i < 4; i++) await verifier.verify(mixedRequest(i))
+    await until(() => sink.stats.errors >= 2)
+    await sink.close()
+    expect(verifier.stats.auditErrors).toBeGreaterThanOrEqual(2)
+    expect(verifier.stats.auditErrors).toBe(sink.stats.errors)
+  })
+
   it('warns through process.emitWarning by default, once per streak', async () => {
     const seen: Array<{ message: string; code: string | undefined }> = []
     const listener = (warning: Error & { code?: string }) =>
