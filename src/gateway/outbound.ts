@@ -50,6 +50,8 @@ export interface OutboundProxyOptions {
   timeoutMs: number
   /** Receives one {@link OutboundAuditEvent} per forwarded request. Must not throw (the caller isolates it). */
   audit: (event: OutboundAuditEvent) => void
+  /** Names this gateway in the audit records (the inbound verifier's `instance`), or `null`. */
+  instance: string | null
   /** Keep-alive agents. */
   agents: Agents
   /** Counters. */
@@ -100,7 +102,7 @@ function jobId(body: Record<string, unknown>): string | undefined {
  * ```ts
  * const handle = createOutboundProxy({ signers: new Map([['085', signer]]), defaultSigner: signer,
  *   smileBaseUrl: new URL('https://testapi.smileidentity.com'), maxBodyBytes: 1 << 20, timeoutMs: 60_000,
- *   audit: (event) => sink.write(event), agents: createAgents(), metrics: new GatewayMetrics(),
+ *   audit: (event) => sink.write(event), instance: 'gateway-1', agents: createAgents(), metrics: new GatewayMetrics(),
  *   log: jsonLogger(console.log, Date.now), clock: () => performance.now(), now: Date.now })
  * createServer(handle).listen(8788, '127.0.0.1')
  * ```
@@ -201,7 +203,7 @@ export function createOutboundProxy(
         source_sdk_version:
           typeof body?.source_sdk_version === 'string' ? body.source_sdk_version.slice(0, 128) : null,
         authenticated: true,
-        instance: null,
+        instance: options.instance,
         sent,
         forwardedScheme: forwarded,
       })
