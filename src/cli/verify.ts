@@ -19,7 +19,7 @@ import {
 import { EXIT_OK, EXIT_REJECTED, UsageError, type CliContext, type Command, type Output } from './context.js'
 import { formatJson } from './json.js'
 import { parseHeaders, parseJsonObject, readBody } from './input.js'
-import { KEY_OPTIONS, SEC_KEY_ENV, SIGNATURE_KEY_ENV, readKeys, single } from './keys.js'
+import { KEY_OPTIONS, SEC_KEY_ENV, SIGNATURE_KEY_ENV, readSecKeyKey, readSignatureKeys } from './keys.js'
 import { configurationToUsage, secKeyAuth, signatureAuth } from './strategies.js'
 import { verifyHint, type HintContext } from './hints.js'
 import { indent, paint, pairs } from './style.js'
@@ -106,26 +106,8 @@ export const verify: Command = {
     if (partnerId === undefined && refusal === undefined) {
       throw new UsageError(`${source} names no partner (partner_id or smile_client_id)`, 'give --partner-id')
     }
-    const signatureKeys = await readKeys(
-      context,
-      NAME,
-      'api-key',
-      values['api-key'],
-      values['api-key-file'],
-      SIGNATURE_KEY_ENV,
-    )
-    const secKeyKey = single(
-      NAME,
-      await readKeys(
-        context,
-        NAME,
-        'sec-key-api-key',
-        values['sec-key-api-key'],
-        values['sec-key-api-key-file'],
-        SEC_KEY_ENV,
-      ),
-      'sec_key API key',
-    )
+    const signatureKeys = await readSignatureKeys(context, NAME, values)
+    const secKeyKey = await readSecKeyKey(context, NAME, values)
     if (signatureKeys.length === 0 && secKeyKey === undefined) {
       throw new UsageError(
         'no key given',

@@ -17,7 +17,7 @@ import { readIncomingBody } from '../adapters/incoming.js'
 import type { AuditEvent } from '../audit/events.js'
 import type { MigratingSigner } from '../signer.js'
 import type { Scheme } from '../types.js'
-import { answerError, forward, forwardableHeaders, type Agents } from './forward.js'
+import { answerError, forwardableHeaders, recordRequest, relay, type Agents } from './forward.js'
 import type { GatewayLogger } from './log.js'
 import type { GatewayMetrics } from './metrics.js'
 
@@ -208,7 +208,7 @@ export function createOutboundProxy(
         forwardedScheme: forwarded,
       })
       metrics.outbound(sent, forwarded)
-      const outcome = await forward(
+      const relayed = await relay(
         options.agents,
         {
           target: options.smileBaseUrl,
@@ -220,26 +220,14 @@ export function createOutboundProxy(
         },
         res,
       )
-      if (outcome.ok) {
-        status = outcome.status
-      } else if (outcome.failure === 'timeout') {
-        status = 504
-        reason = 'upstream_timeout'
-        answerError(res, 504, 'upstream_timeout')
-      } else {
-        status = 502
-        reason = 'upstream_unreachable'
-        answerError(res, 502, 'upstream_unreachable')
-      }
+      status = relayed.status
+      reason = relayed.reason
     } catch {
       status = 502
       reason = 'gateway_error'
       answerError(res, 502, 'gateway_error')
     } finally {
-      const ms = clock() - started
-      metrics.request('outbound', status, ms / 1000)
-      log(status >= 500 ? 'warn' : 'info', 'request', {
-        listener: 'outbound',
+      recordRequest(metrics, log, 'outbound', clock() - started, {
         method: req.method,
         path,
         status,
@@ -247,7 +235,6 @@ export function createOutboundProxy(
         forwarded,
         reason,
         partnerId,
-        ms: Math.round(ms * 1000) / 1000,
       })
     }
   }
