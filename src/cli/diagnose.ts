@@ -11,6 +11,13 @@
  * @module
  */
 import { createHash } from 'node:crypto'
+import {
+  readCredentialClaim,
+  readPartnerClaim,
+  readTimestampClaim,
+  samePartner,
+  type PartnerClaim,
+} from '../claims.js'
 import { LegacySecKeyAuth, SignatureAuth, type Scheme } from '../index.js'
 import { formatDuration } from './args.js'
 import type { KeySource } from './keys.js'
@@ -58,8 +65,8 @@ export interface Inspection {
 /** What `inspect` was given. */
 export interface InspectInput {
   body: Record<string, unknown>
-  /** Request headers, lowercase names. */
-  headers: Record<string, string>
+  /** Request headers, lowercase names; a header given more than once holds every value. */
+  headers: Record<string, string | string[]>
   /** `--partner-id`: the id as configured (the portal's spelling). */
   configuredPartnerId: string | undefined
   signatureKeys: readonly KeySource[]
@@ -75,7 +82,6 @@ export interface InspectInput {
 }
 
 const SIGNATURE_FORMAT = /^[A-Za-z0-9+/]{43}=$/
-const SEC_KEY_SHAPE = /^[A-Za-z0-9+/=\s]+\|[0-9a-fA-F]{64}$/
 
 // Causes found by re-verifying a variant: these explain a mismatch precisely.
 const CAUSE_CODES = new Set([
@@ -107,24 +113,36 @@ export async function inspectCredential(input: InspectInput): Promise<Inspection
   const findings: Finding[] = []
   const add = (level: Level, code: string, message: string) => void findings.push({ level, code, message })
 
-  const claim = readClaim(input.body, input.headers)
+  // What the request claims is read by the library's claim reader, the one the verifier calls: inspect
+  // and verify cannot disagree about the scheme, the partner or the timestamp a request names.
+  const credential = readCredentialClaim(input.body, input.headers)
+  const partner = readPartnerClaim(input.body, input.headers, credential.ok ? credential.transport : 'body')
   const inspection: Inspection = {
-    scheme: claim.scheme,
-    transport: claim.transport,
-    partnerId: claim.partnerId,
+    scheme: credential.ok ? credential.scheme : null,
+    transport: credential.ok ? credential.transport : null,
+    partnerId: partner.ok ? partner.partnerId : null,
     timestamp: null,
     keyCheck: 'not_checked',
     findings,
     likelyCause: null,
   }
-  if (claim.scheme === null) {
-    add(
-      'error',
-      'no_credential',
-      'no signature or sec_key field (or SmileID-Request-Signature header) was found',
-    )
+  if (!credential.ok) {
+    if (credential.reason === 'missing_credentials') {
+      add(
+        'error',
+        'no_credential',
+        'no signature or sec_key field (or SmileID-Request-Signature header) was found',
+      )
+    } else {
+      add(
+        'error',
+        'credentials_malformed',
+        `${credential.message}: a verifier refuses the request as malformed_credentials`,
+      )
+    }
     return finish(inspection)
   }
+  const claim = credential
   if (claim.both)
     add(
       'info',
@@ -141,17 +159,30 @@ export async function inspectCredential(input: InspectInput): Promise<Inspection
   add('info', 'scheme', `${claim.scheme} scheme, found in the ${claim.transport}`)
 
   // Partner id: the request's claim against the configured one.
-  const partnerIds = partnerCandidates(claim, input.configuredPartnerId, add)
+  if (!partner.ok) {
+    add(
+      'error',
+      'partner_id_malformed',
+      `${partner.message}: a verifier refuses the request as malformed_credentials`,
+    )
+  }
+  const partnerIds = partnerCandidates(
+    partner.ok ? partner : NO_PARTNER_CLAIM,
+    input.configuredPartnerId,
+    partner.ok,
+    add,
+  )
   const partnerId = partnerIds[0]
 
   // Timestamp.
-  const timestamp = claim.timestamp
+  const claimedTimestamp = readTimestampClaim(claim.timestamp)
+  const timestamp = claimedTimestamp.ok ? claimedTimestamp.value : undefined
   let spelling: ReturnType<typeof describeTimestamp> | null = null
-  if (timestamp === undefined || timestamp === null || timestamp === '') {
-    add('error', 'timestamp_missing', 'the timestamp is missing')
-  } else if (typeof timestamp !== 'string' && typeof timestamp !== 'number') {
-    add('error', 'timestamp_malformed', 'the timestamp must be a string or a number')
-  } else {
+  if (!claimedTimestamp.ok) {
+    if (claimedTimestamp.reason === 'missing_credentials')
+      add('error', 'timestamp_missing', 'the timestamp is missing')
+    else add('error', 'timestamp_malformed', claimedTimestamp.message)
+  } else if (timestamp !== undefined) {
     spelling = describeTimestamp(timestamp)
     // The instant and the window verdict come from the library itself, so inspect calls a timestamp a
     // problem exactly when `verify` refuses it; the spelling only explains it.
@@ -167,9 +198,9 @@ export async function inspectCredential(input: InspectInput): Promise<Inspection
   }
 
   // Well-formedness and key checks, per scheme.
-  const ts = typeof timestamp === 'string' || typeof timestamp === 'number' ? timestamp : undefined
+  const ts = timestamp
   if (claim.scheme === 'signature') {
-    const signature = checkSignatureShape(claim.signature, add)
+    const signature = checkSignatureShape(claim.credential, add)
     const rsaKeys = input.signatureKeys.filter(({ key }) => isRsaPublicKey(key))
     for (const { source } of rsaKeys) {
       add(
@@ -189,7 +220,7 @@ export async function inspectCredential(input: InspectInput): Promise<Inspection
       )
     }
   } else {
-    const parsed = checkSecKeyShape(claim.secKey, add)
+    const parsed = checkSecKeyShape(claim.credential, add)
     const digitIds = partnerIds.filter((id) => /^\d{1,15}$/.test(id))
     if (partnerId !== undefined && digitIds.length === 0) {
       add(
@@ -204,7 +235,7 @@ export async function inspectCredential(input: InspectInput): Promise<Inspection
       const key = input.secKeyKey ?? input.signatureKeys.find(({ key: k }) => isRsaPublicKey(k))
       if (key !== undefined) {
         inspection.keyCheck = await diagnoseSecKeyRsa(
-          claim.secKey as string,
+          claim.credential as string,
           ts,
           hashCause,
           digitIds[0]!,
@@ -232,77 +263,21 @@ function finish(inspection: Inspection): Inspection {
   return inspection
 }
 
-interface Claim {
-  scheme: Scheme | null
-  transport: 'body' | 'headers' | null
-  partnerId: string | null
-  partnerIdIsNumber: boolean
-  signature: unknown
-  secKey: unknown
-  timestamp: unknown
-  both: boolean
-  secKeyInSignatureField: boolean
-}
-
-/** Reads what the request claims, the way a verifier would: headers first, then body fields. */
-function readClaim(body: Record<string, unknown>, headers: Record<string, string>): Claim {
-  const rawPartner = headers['smileid-partner-id'] ?? body.partner_id ?? body.smile_client_id
-  const partnerId =
-    typeof rawPartner === 'string' && rawPartner !== ''
-      ? rawPartner
-      : typeof rawPartner === 'number'
-        ? String(rawPartner)
-        : null
-  const base = {
-    partnerId,
-    partnerIdIsNumber: typeof rawPartner === 'number',
-    both: false,
-    secKeyInSignatureField: false,
-  }
-  const headerSignature = headers['smileid-request-signature']
-  if (headerSignature !== undefined) {
-    return {
-      ...base,
-      scheme: 'signature',
-      transport: 'headers',
-      signature: headerSignature,
-      secKey: undefined,
-      timestamp: headers['smileid-timestamp'] ?? body.timestamp,
-      both: body.sec_key !== undefined,
-    }
-  }
-  let signature = body.signature
-  let secKey = body.sec_key
-  let secKeyInSignatureField = false
-  if (secKey === undefined && typeof signature === 'string' && SEC_KEY_SHAPE.test(signature.trim())) {
-    secKey = signature
-    signature = undefined
-    secKeyInSignatureField = true
-  }
-  const hasSignature = signature !== undefined && signature !== null && signature !== ''
-  const hasSecKey = secKey !== undefined && secKey !== null && secKey !== ''
-  const scheme: Scheme | null = hasSignature ? 'signature' : hasSecKey ? 'sec_key' : null
-  return {
-    ...base,
-    scheme,
-    transport: scheme === null ? null : 'body',
-    signature,
-    secKey,
-    timestamp: body.timestamp,
-    both: hasSignature && hasSecKey,
-    secKeyInSignatureField,
-  }
-}
+/** No partner named: what {@link partnerCandidates} is given when the request's partner claim is malformed. */
+const NO_PARTNER_CLAIM: PartnerClaim = { ok: true, partnerId: null, source: null, isNumber: false }
 
 /** The partner ids to try, the request's own first; adds findings about their spelling. */
 function partnerCandidates(
-  claim: Claim,
+  claim: PartnerClaim,
   configured: string | undefined,
+  readable: boolean,
   add: (l: Level, c: string, m: string) => void,
 ): string[] {
   const ids: string[] = []
   const claimed = claim.partnerId
   if (claimed === null && configured === undefined) {
+    // A partner claim already reported as malformed needs no second finding.
+    if (!readable) return ids
     add(
       'warn',
       'partner_id_missing',
@@ -310,7 +285,7 @@ function partnerCandidates(
     )
     return ids
   }
-  if (claim.partnerIdIsNumber) {
+  if (claim.isNumber) {
     add(
       'warn',
       'partner_id_number',
@@ -320,8 +295,8 @@ function partnerCandidates(
   if (claimed !== null) ids.push(claimed)
   if (configured !== undefined && configured !== claimed) {
     if (claimed !== null) {
-      const sameNumber =
-        /^\d+$/.test(claimed) && /^\d+$/.test(configured) && Number(claimed) === Number(configured)
+      // The verifier's equality: the same partner, spelled differently, is found; another is not.
+      const sameNumber = samePartner(claimed, configured)
       add(
         sameNumber ? 'warn' : 'error',
         sameNumber ? 'partner_id_spelling' : 'partner_id_mismatch',
@@ -585,8 +560,7 @@ async function diagnoseSignature(
   for (const partnerId of partnerIds.slice(1)) {
     for (const { key } of keys) {
       if (await verifies(partnerId, key, timestamp)) {
-        const zeros =
-          /^\d+$/.test(partnerId) && /^\d+$/.test(claimed) && Number(partnerId) === Number(claimed)
+        const zeros = samePartner(partnerId, claimed)
         add(
           'error',
           zeros ? 'partner_id_leading_zeros' : 'partner_id_mismatch',

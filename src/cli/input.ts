@@ -108,22 +108,32 @@ export function parseJsonObject(text: string, source: string): Record<string, un
 }
 
 /**
- * Parses `-H 'Name: value'` flags into a header record. The value is never quoted back in errors.
+ * Parses `-H 'Name: value'` flags into a header record, as Node reads request headers: a name given
+ * more than once keeps every value (in order), so that the claim reader refuses a repeated SmileID
+ * header exactly as a verifier does, instead of the CLI choosing one copy. The value is never quoted
+ * back in errors.
  *
  * @example
  * ```ts
  * parseHeaders('verify', ['SmileID-Partner-ID: 085']) // { 'smileid-partner-id': '085' }
+ * parseHeaders('verify', ['SmileID-Partner-ID: 085', 'SmileID-Partner-ID: 212']) // { 'smileid-partner-id': ['085', '212'] }
  * ```
  */
-export function parseHeaders(command: string, lines: readonly string[] | undefined): Record<string, string> {
-  const headers: Record<string, string> = {}
+export function parseHeaders(
+  command: string,
+  lines: readonly string[] | undefined,
+): Record<string, string | string[]> {
+  const headers: Record<string, string | string[]> = {}
   for (const line of lines ?? []) {
     const colon = line.indexOf(':')
     const name = colon > 0 ? line.slice(0, colon).trim() : ''
     if (!/^[A-Za-z0-9-]+$/.test(name)) {
       throw new UsageError("--header must look like 'Name: value'", helpHint(command))
     }
-    headers[name.toLowerCase()] = line.slice(colon + 1).trim()
+    const key = name.toLowerCase()
+    const value = line.slice(colon + 1).trim()
+    const previous = headers[key]
+    headers[key] = previous === undefined ? value : [previous, value].flat()
   }
   return headers
 }

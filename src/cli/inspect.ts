@@ -9,7 +9,7 @@ import { EXIT_OK, EXIT_REJECTED, UsageError, type CliContext, type Command, type
 import { formatJson } from './json.js'
 import { inspectCredential, type Finding, type Inspection, type Level } from './diagnose.js'
 import { parseHeaders, parseJsonObject, readBody } from './input.js'
-import { KEY_OPTIONS, SEC_KEY_ENV, SIGNATURE_KEY_ENV, readKeys, single } from './keys.js'
+import { KEY_OPTIONS, SEC_KEY_ENV, SIGNATURE_KEY_ENV, readSecKeyKey, readSignatureKeys } from './keys.js'
 import { indent, paint, pairs, type Tone } from './style.js'
 import { terminalSafe } from './terminal-text.js'
 
@@ -87,26 +87,8 @@ export const inspect: Command = {
       body,
       headers,
       configuredPartnerId: values['partner-id'],
-      signatureKeys: await readKeys(
-        context,
-        NAME,
-        'api-key',
-        values['api-key'],
-        values['api-key-file'],
-        SIGNATURE_KEY_ENV,
-      ),
-      secKeyKey: single(
-        NAME,
-        await readKeys(
-          context,
-          NAME,
-          'sec-key-api-key',
-          values['sec-key-api-key'],
-          values['sec-key-api-key-file'],
-          SEC_KEY_ENV,
-        ),
-        'sec_key API key',
-      ),
+      signatureKeys: await readSignatureKeys(context, NAME, values),
+      secKeyKey: await readSecKeyKey(context, NAME, values),
       url: values.url,
       referenceMs,
       referenceGiven,

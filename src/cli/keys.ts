@@ -85,6 +85,55 @@ export function single(command: string, keys: readonly KeySource[], what: string
   return keys[0]
 }
 
+/** The key flags a command parsed (see {@link KEY_OPTIONS}); `sign` and `send` take them once each. */
+export interface KeyFlagValues {
+  'api-key'?: readonly string[] | string | undefined
+  'api-key-file'?: readonly string[] | string | undefined
+  'sec-key-api-key'?: string | undefined
+  'sec-key-api-key-file'?: string | undefined
+}
+
+/**
+ * The signature API keys from `--api-key` / `--api-key-file`, else `SMILEID_API_KEY`.
+ *
+ * @example
+ * ```ts
+ * const keys = await readSignatureKeys(context, 'verify', values) // [] when none is given
+ * ```
+ */
+export function readSignatureKeys(
+  context: CliContext,
+  command: string,
+  values: KeyFlagValues,
+): Promise<KeySource[]> {
+  return readKeys(context, command, 'api-key', values['api-key'], values['api-key-file'], SIGNATURE_KEY_ENV)
+}
+
+/**
+ * The one sec_key API key from `--sec-key-api-key` / `--sec-key-api-key-file`, else
+ * `SMILEID_SEC_KEY_API_KEY`; `undefined` when none is given.
+ *
+ * @example
+ * ```ts
+ * const key = await readSecKeyKey(context, 'verify', values)
+ * ```
+ */
+export async function readSecKeyKey(
+  context: CliContext,
+  command: string,
+  values: KeyFlagValues,
+): Promise<KeySource | undefined> {
+  const keys = await readKeys(
+    context,
+    command,
+    'sec-key-api-key',
+    values['sec-key-api-key'],
+    values['sec-key-api-key-file'],
+    SEC_KEY_ENV,
+  )
+  return single(command, keys, 'sec_key API key')
+}
+
 function toList(value: readonly string[] | string | undefined): readonly string[] {
   if (value === undefined) return []
   return typeof value === 'string' ? [value] : value

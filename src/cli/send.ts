@@ -20,7 +20,7 @@ import {
 import { EXIT_OK, EXIT_REJECTED, UsageError, type CliContext, type Command, type Output } from './context.js'
 import { parseJsonObject, readTextFile } from './input.js'
 import { formatJson } from './json.js'
-import { SIGNATURE_KEY_ENV, readKeys, single } from './keys.js'
+import { SIGNATURE_KEY_ENV, readSignatureKeys, single } from './keys.js'
 import { configurationToUsage } from './strategies.js'
 import { indent, paint, pairs } from './style.js'
 import { terminalSafe } from './terminal-text.js'
@@ -227,18 +227,7 @@ async function chooseKeys(
   }
   const signatureKey =
     scheme === 'signature'
-      ? single(
-          NAME,
-          await readKeys(
-            context,
-            NAME,
-            'api-key',
-            values['api-key'],
-            values['api-key-file'],
-            SIGNATURE_KEY_ENV,
-          ),
-          'signature API key',
-        )
+      ? single(NAME, await readSignatureKeys(context, NAME, values), 'signature API key')
       : undefined
   const privateKeyFile = values['private-key-file']
   const privateKey = privateKeyFile === undefined ? undefined : await readTextFile(privateKeyFile, 64 * 1024)

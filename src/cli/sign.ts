@@ -9,7 +9,7 @@ import { HELP_OPTION, helpHint, oneOf, parseCommand, required, type Parsed } fro
 import { EXIT_OK, UsageError, type CliContext, type Command } from './context.js'
 import { formatJson } from './json.js'
 import { readTextFile } from './input.js'
-import { SEC_KEY_ENV, SIGNATURE_KEY_ENV, readKeys, single } from './keys.js'
+import { SEC_KEY_ENV, SIGNATURE_KEY_ENV, readKeys, readSignatureKeys, single } from './keys.js'
 import { secKeyAuth, secKeyServerAuth, signatureAuth } from './strategies.js'
 
 const NAME = 'sign'
@@ -100,18 +100,7 @@ export const sign: Command = {
           helpHint(NAME),
         )
       }
-      const key = single(
-        NAME,
-        await readKeys(
-          context,
-          NAME,
-          'api-key',
-          values['api-key'],
-          values['api-key-file'],
-          SIGNATURE_KEY_ENV,
-        ),
-        'key',
-      )
+      const key = single(NAME, await readSignatureKeys(context, NAME, values), 'key')
       if (key === undefined)
         throw missingKey('signature API key', `--api-key-file <path> or ${SIGNATURE_KEY_ENV}`)
       // The HMAC key is used byte for byte: a stray newline signs a message Smile ID refuses (2205).

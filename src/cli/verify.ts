@@ -5,6 +5,7 @@
  * @internal
  * @module
  */
+import { readClaim } from '../claims.js'
 import { DualModeVerifier, type DualModeVerifierOptions, type VerificationResult } from '../index.js'
 import {
   HELP_OPTION,
@@ -18,7 +19,7 @@ import {
 import { EXIT_OK, EXIT_REJECTED, UsageError, type CliContext, type Command, type Output } from './context.js'
 import { formatJson } from './json.js'
 import { parseHeaders, parseJsonObject, readBody } from './input.js'
-import { KEY_OPTIONS, SEC_KEY_ENV, SIGNATURE_KEY_ENV, readKeys, single } from './keys.js'
+import { KEY_OPTIONS, SEC_KEY_ENV, SIGNATURE_KEY_ENV, readSecKeyKey, readSignatureKeys } from './keys.js'
 import { configurationToUsage, secKeyAuth, signatureAuth } from './strategies.js'
 import { verifyHint, type HintContext } from './hints.js'
 import { indent, paint, pairs } from './style.js'
@@ -95,55 +96,54 @@ export const verify: Command = {
     const { text, source } = await readBody(context, NAME, positionals[0])
     const body = parseJsonObject(text, source)
 
-    const partnerId = values['partner-id'] ?? claimedPartner(body, headers)
-    if (partnerId === undefined) {
+    // What the request claims, read by the verifier's own claim reader: the partner it names (transport,
+    // equality and conflicts by the verifier's rules), or why its claims are unusable.
+    const claim = readClaim(body, headers)
+    const partnerId = values['partner-id'] ?? claim.partnerId ?? undefined
+    // Claims that contradict each other (or repeat a SmileID header) name no partner, and the verifier
+    // refuses them before any partner lookup, policy or key: verify prints that refusal.
+    const refusal = !claim.ok && claim.reason === 'malformed_credentials' ? claim : undefined
+    if (partnerId === undefined && refusal === undefined) {
       throw new UsageError(`${source} names no partner (partner_id or smile_client_id)`, 'give --partner-id')
     }
-    const signatureKeys = await readKeys(
-      context,
-      NAME,
-      'api-key',
-      values['api-key'],
-      values['api-key-file'],
-      SIGNATURE_KEY_ENV,
-    )
-    const secKeyKey = single(
-      NAME,
-      await readKeys(
-        context,
-        NAME,
-        'sec-key-api-key',
-        values['sec-key-api-key'],
-        values['sec-key-api-key-file'],
-        SEC_KEY_ENV,
-      ),
-      'sec_key API key',
-    )
+    const signatureKeys = await readSignatureKeys(context, NAME, values)
+    const secKeyKey = await readSecKeyKey(context, NAME, values)
     if (signatureKeys.length === 0 && secKeyKey === undefined) {
       throw new UsageError(
         'no key given',
         `use --api-key-file or ${SIGNATURE_KEY_ENV} for signature, --sec-key-api-key-file or ${SEC_KEY_ENV} for sec_key`,
       )
     }
-    const options: DualModeVerifierOptions = {
-      partnerId,
-      policy: { legacy },
-      freshness: values['no-freshness'] === true ? false : window,
-      now: context.now,
-    }
-    if (signatureKeys.length > 0) options.signature = signatureAuth(NAME, partnerId, signatureKeys)
-    // sec_key needs a digit partner id; without one only signature can be verified.
-    if (secKeyKey !== undefined && /^\d{1,15}$/.test(partnerId))
-      options.secKey = secKeyAuth(NAME, partnerId, secKeyKey)
+    let options: DualModeVerifierOptions | undefined
+    let result: VerificationResult
+    if (partnerId === undefined) {
+      result = refusal!
+    } else {
+      options = {
+        partnerId,
+        policy: { legacy },
+        freshness: values['no-freshness'] === true ? false : window,
+        now: context.now,
+      }
+      if (signatureKeys.length > 0) options.signature = signatureAuth(NAME, partnerId, signatureKeys)
+      // sec_key needs a digit partner id; without one only signature can be verified.
+      if (secKeyKey !== undefined && /^\d{1,15}$/.test(partnerId))
+        options.secKey = secKeyAuth(NAME, partnerId, secKeyKey)
 
-    let verifier: DualModeVerifier
-    try {
-      verifier = new DualModeVerifier(options)
-    } catch (error) {
-      throw configurationToUsage(NAME, error)
+      let verifier: DualModeVerifier
+      try {
+        verifier = new DualModeVerifier(options)
+      } catch (error) {
+        throw configurationToUsage(NAME, error)
+      }
+      result = await verifier.verify({ body, headers })
     }
-    const result = await verifier.verify({ body, headers })
-    if (!result.ok && result.reason === 'scheme_not_allowed' && result.scheme !== null) {
+    if (
+      options !== undefined &&
+      !result.ok &&
+      result.reason === 'scheme_not_allowed' &&
+      result.scheme !== null
+    ) {
       const missing =
         result.scheme === 'signature' ? options.signature === undefined : options.secKey === undefined
       if (missing) throw missingSchemeKey(result.scheme, secKeyKey !== undefined)
@@ -158,14 +158,6 @@ export const verify: Command = {
     )
     return result.ok ? EXIT_OK : EXIT_REJECTED
   },
-}
-
-/** The partner a body or its headers name, as a string. */
-function claimedPartner(body: Record<string, unknown>, headers: Record<string, string>): string | undefined {
-  const value = headers['smileid-partner-id'] ?? body.partner_id ?? body.smile_client_id
-  if (typeof value === 'string' && value !== '') return value
-  if (typeof value === 'number' && Number.isSafeInteger(value)) return String(value)
-  return undefined
 }
 
 function missingSchemeKey(scheme: 'signature' | 'sec_key', secKeyGiven: boolean): UsageError {

@@ -13,6 +13,7 @@ import { readFileSync } from 'node:fs'
 import { z } from 'zod'
 
 import { ConfigurationError } from '../errors.js'
+import { defaultInstance } from '../verifier/instance-node.js'
 import { LegacySecKeyAuth } from '../schemes/sec-key.js'
 import { SignatureAuth } from '../schemes/signature.js'
 import type { SignerUse } from '../signer.js'
@@ -182,6 +183,21 @@ const partner = strict({
   policy: policy.optional(),
 })
 
+/** The verifier's rule for an audit `instance`: 1 to 128 characters, no control characters. */
+const INSTANCE_TEXT = 'a name of 1 to 128 characters without control characters, such as "gateway-1", or null'
+const instance = z.union(
+  [
+    z.null(),
+    z
+      .string({ error: `must be ${INSTANCE_TEXT}` })
+      .min(1, { error: `must be ${INSTANCE_TEXT}` })
+      .max(128, { error: `must be ${INSTANCE_TEXT}` })
+      // A line break in the name would let it forge lines in text logs that print it.
+      .refine((value) => !/[\u0000-\u001f\u007f-\u009f]/.test(value), { error: `must be ${INSTANCE_TEXT}` }),
+  ],
+  { error: `must be ${INSTANCE_TEXT}` },
+)
+
 const schema = strict({
   partnerId: text('a partner id such as "085"').optional(),
   signature: keySource.optional(),
@@ -215,6 +231,7 @@ const schema = strict({
   inbound: inbound.optional(),
   outbound: outbound.optional(),
   shutdownTimeoutMs: positiveMs('a whole number of milliseconds from 1 to 2147483647').optional(),
+  instance: instance.optional(),
 })
   .refine((config) => config.inbound !== undefined || config.outbound !== undefined, {
     error: 'give inbound, outbound or both',
@@ -313,6 +330,12 @@ export interface GatewayConfig {
     | undefined
   /** How long shutdown waits for in-flight requests before closing their connections. */
   shutdownTimeoutMs: number
+  /**
+   * Names this gateway in every audit record, inbound and outbound (config `instance`; default the host
+   * name, as the verifier's default), so that a fleet's merged logs say which gateway wrote each record.
+   * `null` only when the config says `null` or the host name cannot be read.
+   */
+  instance: string | null
 }
 
 /** Drops keys whose value is `undefined` (zod keeps them; the strategies' options are exact). */
@@ -530,6 +553,7 @@ export function resolveGatewayConfig(file: GatewayConfigFile, keys: KeyEnvironme
             requestTimeoutMs: outbound.requestTimeoutMs ?? 30_000,
           },
     shutdownTimeoutMs: file.shutdownTimeoutMs ?? 10_000,
+    instance: file.instance === undefined ? defaultInstance() : file.instance,
   }
 }
 

@@ -13,6 +13,9 @@ import {
 } from 'node:http'
 import { Agent as HttpsAgent, request as httpsRequest } from 'node:https'
 
+import type { GatewayLogger } from './log.js'
+import type { GatewayDirection, GatewayMetrics } from './metrics.js'
+
 /** RFC 9110 §7.6.1 connection-specific headers: never forwarded in either direction. */
 const HOP_BY_HOP = new Set([
   'connection',
@@ -202,6 +205,45 @@ export function forward(
       }
     })
     upstream.end(request.body)
+  })
+}
+
+/**
+ * {@link forward}, answering the failures itself: 504 `upstream_timeout` when the target went quiet, 502
+ * `upstream_unreachable` when it could not be reached. Resolves with the status the client got and the
+ * failure reason (`null` when the target's response was relayed), for the request log.
+ */
+export async function relay(
+  agents: Agents,
+  request: ForwardRequest,
+  res: ServerResponse,
+): Promise<{ status: number; reason: 'upstream_timeout' | 'upstream_unreachable' | null }> {
+  const outcome = await forward(agents, request, res)
+  if (outcome.ok) return { status: outcome.status, reason: null }
+  const [status, reason] =
+    outcome.failure === 'timeout'
+      ? ([504, 'upstream_timeout'] as const)
+      : ([502, 'upstream_unreachable'] as const)
+  answerError(res, status, reason)
+  return { status, reason }
+}
+
+/**
+ * Records a finished request the same way on both listeners: counted (status and duration) in the
+ * metrics, and one `request` log line, `warn` for a 5xx answer. `fields` must be safe to log.
+ */
+export function recordRequest(
+  metrics: GatewayMetrics,
+  log: GatewayLogger,
+  listener: GatewayDirection,
+  ms: number,
+  fields: { method: string | undefined; path: string; status: number } & Record<string, unknown>,
+): void {
+  metrics.request(listener, fields.status, ms / 1000)
+  log(fields.status >= 500 ? 'warn' : 'info', 'request', {
+    listener,
+    ...fields,
+    ms: Math.round(ms * 1000) / 1000,
   })
 }
 

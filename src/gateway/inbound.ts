@@ -12,7 +12,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http'
 import { verifyPorts, nodeHeaders, type RequestVerifier } from '../adapters/core.js'
 import { readIncomingBody } from '../adapters/incoming.js'
 import type { VerificationSuccess } from '../types.js'
-import { answerError, forward, forwardableHeaders, type Agents } from './forward.js'
+import { answerError, forwardableHeaders, recordRequest, relay, type Agents } from './forward.js'
 import type { GatewayLogger } from './log.js'
 import type { GatewayMetrics } from './metrics.js'
 
@@ -140,7 +140,7 @@ export function createInboundProxy(
       }
       if (req.headers.host !== undefined) headers['x-forwarded-host'] = req.headers.host
       headers['x-forwarded-proto'] = 'encrypted' in req.socket ? 'https' : 'http'
-      const outcome = await forward(
+      const relayed = await relay(
         options.agents,
         {
           target: upstream,
@@ -153,34 +153,21 @@ export function createInboundProxy(
         },
         res,
       )
-      if (outcome.ok) {
-        status = outcome.status
-      } else if (outcome.failure === 'timeout') {
-        status = 504
-        reason = 'upstream_timeout'
-        answerError(res, 504, 'upstream_timeout')
-      } else {
-        status = 502
-        reason = 'upstream_unreachable'
-        answerError(res, 502, 'upstream_unreachable')
-      }
+      status = relayed.status
+      reason = relayed.reason
     } catch {
       // Not reachable by request content (verify never throws); still answer rather than hang.
       status = 502
       reason = 'gateway_error'
       answerError(res, 502, 'gateway_error')
     } finally {
-      const ms = clock() - started
-      metrics.request('inbound', status, ms / 1000)
-      log(status >= 500 ? 'warn' : 'info', 'request', {
-        listener: 'inbound',
+      recordRequest(metrics, log, 'inbound', clock() - started, {
         method: req.method,
         path,
         status,
         scheme,
         reason,
         partnerId,
-        ms: Math.round(ms * 1000) / 1000,
       })
     }
   }

@@ -14,10 +14,11 @@
 import type { IncomingMessage, ServerResponse } from 'node:http'
 
 import { readIncomingBody } from '../adapters/incoming.js'
+import { partnerKey, readCredentialClaim, readPartnerClaim } from '../claims.js'
 import type { AuditEvent } from '../audit/events.js'
 import type { MigratingSigner } from '../signer.js'
 import type { Scheme } from '../types.js'
-import { answerError, forward, forwardableHeaders, type Agents } from './forward.js'
+import { answerError, forwardableHeaders, recordRequest, relay, type Agents } from './forward.js'
 import type { GatewayLogger } from './log.js'
 import type { GatewayMetrics } from './metrics.js'
 
@@ -50,6 +51,8 @@ export interface OutboundProxyOptions {
   timeoutMs: number
   /** Receives one {@link OutboundAuditEvent} per forwarded request. Must not throw (the caller isolates it). */
   audit: (event: OutboundAuditEvent) => void
+  /** Names this gateway in the audit records (the inbound verifier's `instance`), or `null`. */
+  instance: string | null
   /** Keep-alive agents. */
   agents: Agents
   /** Counters. */
@@ -64,24 +67,15 @@ export interface OutboundProxyOptions {
 
 const SIGNATURE_HEADERS = ['smileid-request-signature', 'smileid-timestamp', 'smileid-partner-id']
 
-/** Which partner a request names: `partner_id`, `smile_client_id` or the `SmileID-Partner-ID` header. */
-function claimedPartner(body: Record<string, unknown> | undefined, req: IncomingMessage): string | undefined {
-  const value = body?.partner_id ?? body?.smile_client_id ?? req.headers['smileid-partner-id']
-  if (typeof value === 'string' && value !== '') return value
-  if (typeof value === 'number' && Number.isSafeInteger(value)) return String(value)
-  return undefined
-}
-
-/** sec_key partner ids are integers (`"085"` is `85`); the signature scheme uses the id verbatim. */
-function findSigner(id: string | undefined, options: OutboundProxyOptions): MigratingSigner | undefined {
-  if (id === undefined) return options.defaultSigner
-  const exact = options.signers.get(id)
-  if (exact !== undefined) return exact
-  if (!/^\d{1,15}$/.test(id)) return undefined
-  for (const [known, signer] of options.signers) {
-    if (/^\d{1,15}$/.test(known) && Number(known) === Number(id)) return signer
-  }
-  return undefined
+/**
+ * The signer for the partner a request names, found as the verifier finds partners: by the id as
+ * configured, then by {@link partnerKey} (`"085"` and `"85"` are one partner; other ids match exactly).
+ */
+function signerFinder(options: OutboundProxyOptions): (id: string | null) => MigratingSigner | undefined {
+  const byKey = new Map<string, MigratingSigner>()
+  for (const [id, signer] of options.signers) byKey.set(partnerKey(id), signer)
+  return (id) =>
+    id === null ? options.defaultSigner : (options.signers.get(id) ?? byKey.get(partnerKey(id)))
 }
 
 /** The job id that keeps one job's retries on one scheme under a percentage rollout. */
@@ -100,7 +94,7 @@ function jobId(body: Record<string, unknown>): string | undefined {
  * ```ts
  * const handle = createOutboundProxy({ signers: new Map([['085', signer]]), defaultSigner: signer,
  *   smileBaseUrl: new URL('https://testapi.smileidentity.com'), maxBodyBytes: 1 << 20, timeoutMs: 60_000,
- *   audit: (event) => sink.write(event), agents: createAgents(), metrics: new GatewayMetrics(),
+ *   audit: (event) => sink.write(event), instance: 'gateway-1', agents: createAgents(), metrics: new GatewayMetrics(),
  *   log: jsonLogger(console.log, Date.now), clock: () => performance.now(), now: Date.now })
  * createServer(handle).listen(8788, '127.0.0.1')
  * ```
@@ -109,6 +103,7 @@ export function createOutboundProxy(
   options: OutboundProxyOptions,
 ): (req: IncomingMessage, res: ServerResponse) => Promise<void> {
   const { metrics, log, clock } = options
+  const findSigner = signerFinder(options)
   return async (req, res) => {
     const started = clock()
     const url = req.url ?? '/'
@@ -152,17 +147,25 @@ export function createOutboundProxy(
         }
         body = parsed as Record<string, unknown>
       }
-      sent =
-        body?.sec_key !== undefined
-          ? 'sec_key'
-          : body?.signature !== undefined || req.headers['smileid-request-signature'] !== undefined
-            ? 'signature'
-            : 'none'
-      const claimed = claimedPartner(body, req)
-      const signer = findSigner(claimed, options)
+      // What the app's request claims, by the rules the verifier applies (src/claims.ts): the credential
+      // (a sec_key-shaped value in a "signature" field is a sec_key) and the partner, whose every
+      // spelling in headers and body must agree. A request that repeats a SmileID header or names two
+      // partners is refused, not signed for one of them.
+      const credential = readCredentialClaim(body, req.headers)
+      const claimed = readPartnerClaim(body, req.headers, credential.ok ? credential.transport : 'body')
+      if ((!credential.ok && credential.reason === 'malformed_credentials') || !claimed.ok) {
+        status = 400
+        reason = 'malformed_credentials'
+        answerError(res, 400, reason)
+        return
+      }
+      // A sec_key beside a signature still counts as sec_key here: it is stripped and the request
+      // re-signed, so that no sec_key reaches Smile ID through the gateway.
+      sent = !credential.ok ? 'none' : credential.both ? 'sec_key' : credential.scheme
+      const signer = findSigner(claimed.partnerId)
       if (signer === undefined) {
         status = 400
-        reason = claimed === undefined ? 'missing_partner_id' : 'unknown_partner'
+        reason = claimed.partnerId === null ? 'missing_partner_id' : 'unknown_partner'
         answerError(res, 400, reason)
         return
       }
@@ -201,12 +204,12 @@ export function createOutboundProxy(
         source_sdk_version:
           typeof body?.source_sdk_version === 'string' ? body.source_sdk_version.slice(0, 128) : null,
         authenticated: true,
-        instance: null,
+        instance: options.instance,
         sent,
         forwardedScheme: forwarded,
       })
       metrics.outbound(sent, forwarded)
-      const outcome = await forward(
+      const relayed = await relay(
         options.agents,
         {
           target: options.smileBaseUrl,
@@ -218,26 +221,14 @@ export function createOutboundProxy(
         },
         res,
       )
-      if (outcome.ok) {
-        status = outcome.status
-      } else if (outcome.failure === 'timeout') {
-        status = 504
-        reason = 'upstream_timeout'
-        answerError(res, 504, 'upstream_timeout')
-      } else {
-        status = 502
-        reason = 'upstream_unreachable'
-        answerError(res, 502, 'upstream_unreachable')
-      }
+      status = relayed.status
+      reason = relayed.reason
     } catch {
       status = 502
       reason = 'gateway_error'
       answerError(res, 502, 'gateway_error')
     } finally {
-      const ms = clock() - started
-      metrics.request('outbound', status, ms / 1000)
-      log(status >= 500 ? 'warn' : 'info', 'request', {
-        listener: 'outbound',
+      recordRequest(metrics, log, 'outbound', clock() - started, {
         method: req.method,
         path,
         status,
@@ -245,7 +236,6 @@ export function createOutboundProxy(
         forwarded,
         reason,
         partnerId,
-        ms: Math.round(ms * 1000) / 1000,
       })
     }
   }

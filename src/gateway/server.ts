@@ -214,6 +214,7 @@ export async function startGateway(
     if (config.inbound !== undefined) {
       const inbound = config.inbound
       const verifierOptions: DualModeVerifierOptions = {
+        instance: config.instance,
         replay,
         audit: sinks,
         onAuditError: (error) => log('error', 'audit sink failed', { error: errorCode(error) }),
@@ -288,6 +289,7 @@ export async function startGateway(
         maxBodyBytes: outbound.maxBodyBytes,
         timeoutMs: outbound.timeoutMs,
         audit: emit,
+        instance: config.instance,
         agents,
         metrics,
         log,

@@ -3,7 +3,9 @@ import { fileURLToPath } from 'node:url'
 import { describe, expect, it } from 'vitest'
 
 // The CLI is one more adapter: it imports the package's public entries (as `smileid-auth-shim/...`
-// would), its own modules, and node built-ins. Nothing else under src/.
+// would), its own modules, and node built-ins. Nothing else under src/, with one exception: the claim
+// reader (src/claims.ts), which by design is the one reader of what a request claims for every layer,
+// so that `inspect` and `verify` cannot disagree with the verifier.
 const root = new URL('../../', import.meta.url)
 const cliDir = fileURLToPath(new URL('src/cli/', root))
 
@@ -39,7 +41,11 @@ describe('src/cli calls only the public API', () => {
     expect(entries).toContain('../testing/index.js')
     expect(files).toContain('main.ts')
     const verify = importsOf(readFileSync(`${cliDir}verify.ts`, 'utf8'))
-    expect(verify).toEqual(expect.arrayContaining(['../index.js', './args.js', './context.js']))
+    expect(verify).toEqual(
+      expect.arrayContaining(['../index.js', '../claims.js', './args.js', './context.js']),
+    )
+    // inspect and verify read what a request claims through the claim reader, not rules of their own.
+    expect(importsOf(readFileSync(`${cliDir}diagnose.ts`, 'utf8'))).toContain('../claims.js')
     expect(importsOf(readFileSync(`${cliDir}main.ts`, 'utf8'))).toContain('./send.js')
     // An internal module is caught.
     expect(importsOf("import { readInstant } from '../timestamps.js'\n")).toEqual(['../timestamps.js'])
@@ -53,7 +59,11 @@ describe('src/cli calls only the public API', () => {
       const builtin = specifier.startsWith('node:')
       // The gateway command is a thin front for the gateway, which sits beside the CLI (its own modules).
       const gateway = file === 'gateway.ts' && specifier.startsWith('../gateway/')
-      expect(own || builtin || gateway || entries.has(specifier), `${file} imports ${specifier}`).toBe(true)
+      const claims = specifier === '../claims.js'
+      expect(
+        own || builtin || gateway || claims || entries.has(specifier),
+        `${file} imports ${specifier}`,
+      ).toBe(true)
     }
   })
 })

@@ -1,6 +1,6 @@
 /**
  * The gateway config: every mistake is reported against its field with what the field accepts, keys are
- * read only from the variables and files the config names, and the built CLI exits 2 on each.
+ * read only from the variables and files the config names, and the CLI (in-process) exits 2 on each.
  */
 import { writeFileSync } from 'node:fs'
 import { join } from 'node:path'
@@ -14,7 +14,7 @@ import {
 } from '../../src/gateway/config.js'
 import { createTestKeys } from '../../src/testing/keys.js'
 import { run } from '../cli/helpers.js'
-import { requireBuild, tempDir } from './harness.js'
+import { tempDir } from './harness.js'
 
 const keys = createTestKeys({ partnerId: '085' })
 const temp = tempDir()
@@ -289,7 +289,7 @@ describe('resolveGatewayConfig: keys come only from the named variables and file
 })
 
 describe('smileid-auth gateway with a bad config: a clear error and exit 2', () => {
-  requireBuild()
+  // In-process through runCli: the e2e suites run the built gateway as a real process.
   const write = (name: string, config: unknown) => {
     const file = join(temp.dir, name)
     writeFileSync(file, typeof config === 'string' ? config : JSON.stringify(config))

@@ -7,6 +7,7 @@ import { spawn } from 'node:child_process'
 import { generateKeyPairSync } from 'node:crypto'
 import { readFileSync, writeFileSync } from 'node:fs'
 import { createRequire } from 'node:module'
+import { hostname } from 'node:os'
 import { join } from 'node:path'
 import forge from 'node-forge'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
@@ -242,6 +243,8 @@ describe('outbound: a legacy app migrates by changing its base URL', () => {
       partnerId: '085',
       outcome: 'accepted',
       warnings: ['resigned_as_signature'],
+      // Named like the inbound verifier's records: the host name by default.
+      instance: hostname(),
     })
     expect(text).not.toMatch(/\|[0-9a-f]{64}/)
     expect(text).not.toContain(keys.signatureApiKey)

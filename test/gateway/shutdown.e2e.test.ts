@@ -35,12 +35,12 @@ it('SIGTERM while requests are in flight: they finish, the audit file is complet
     temp.dir,
   )
   const count = 6
-  // Distinct timestamps: one credential per request (the same one twice would be a replay). One base
-  // instant, so a clock tick between two bodies cannot make two timestamps equal.
-  const base = Date.now()
+  // Distinct timestamps from one reading of the clock: one credential per request. Reading the clock per
+  // request let a tick between two readings give two requests one timestamp (a replay, refused).
+  const start = Date.now()
   const bodies = await Promise.all(
     Array.from({ length: count }, (_, i) =>
-      smile.callbackBody({ scheme: 'signature', timestamp: new Date(base - i).toISOString() }),
+      smile.callbackBody({ scheme: 'signature', timestamp: new Date(start - i).toISOString() }),
     ),
   )
   const inFlight = bodies.map((body, i) =>
