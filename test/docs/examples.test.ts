@@ -108,6 +108,18 @@ describe.each(Object.keys(modes))('documentation examples type-check (%s)', (mod
     expect([...programs.keys()].map((file) => relative(scratch, file))).toContain('README_md.ts')
   })
 
+  it('covers the guides with TypeScript examples, and no TypeScript or JavaScript block escapes the check', () => {
+    const checked = [...programs.keys()].map((file) => relative(scratch, file))
+    for (const page of ['fleet', 'observability', 'migration-playbook', 'runtimes', 'adapters', 'security']) {
+      expect(checked).toContain(`docs_${page}_md.ts`)
+    }
+    // A block tagged js, jsx, tsx, mts, cts or javascript would be skipped: write examples as ```ts.
+    const escaping = pages.filter((page) =>
+      /^\s*```(js|jsx|tsx|mts|cts|mjs|cjs|javascript)\s*$/m.test(readFileSync(join(root, page), 'utf8')),
+    )
+    expect(escaping).toEqual([])
+  })
+
   it('every block compiles, each page as one program', () => {
     const unexpected = failures[mode]!.filter((failure) => !(key(failure) in KNOWN_BROKEN))
     expect(unexpected.map((f) => `${f.page}:${f.line} (block ${f.block}): ${f.message}`)).toEqual([])
