@@ -4,6 +4,12 @@
  * (the page's shared `verifier`, or a variable an earlier snippet reassigned) and may redeclare a name
  * without a clash. Imports are hoisted and merged per module; `export` keywords are dropped (a nested scope
  * cannot export). Lines map back to the Markdown file for error messages.
+ *
+ * A page says what its example takes from the reader's own code with `declare` lines, as a user's file
+ * would (`declare const body: unknown`, `declare function loadAndCache(id: string): Promise<…>`). A nested
+ * scope cannot hold `declare`, so a `declare const|let|var` becomes the same variable initialised with
+ * `null!` in place (its type as written, its scope the block's), and any other `declare` statement
+ * (function, global, namespace) is hoisted to the top of the page's program.
  */
 import ts from 'typescript'
 
@@ -67,6 +73,7 @@ export function pageProgram(blocks: CodeBlock[]): PageProgram {
     bare: new Set(),
     owners: new Map(),
   }
+  const hoisted: string[] = []
   const bodies: Array<{ block: CodeBlock; lines: Array<{ text: string; markdownLine: number }> }> = []
 
   for (const block of blocks) {
@@ -77,7 +84,24 @@ export function pageProgram(blocks: CodeBlock[]): PageProgram {
     // /express, then from /fastify): imported under an alias and rebound at the top of the block.
     const rebinds: string[] = []
     for (const statement of source.statements) {
-      if (ts.isImportDeclaration(statement)) {
+      const declared =
+        ts.canHaveModifiers(statement) &&
+        (ts.getModifiers(statement) ?? []).some((m) => m.kind === ts.SyntaxKind.DeclareKeyword)
+      if (declared && ts.isVariableStatement(statement)) {
+        for (const modifier of ts.getModifiers(statement) ?? []) {
+          if (modifier.kind === ts.SyntaxKind.DeclareKeyword) {
+            edits.push({ start: modifier.getStart(), end: modifier.getEnd() + 1, text: '' })
+          }
+        }
+        for (const declaration of statement.declarationList.declarations) {
+          if (declaration.initializer === undefined) {
+            edits.push({ start: declaration.getEnd(), end: declaration.getEnd(), text: ' = null!' })
+          }
+        }
+      } else if (declared) {
+        hoisted.push(statement.getText())
+        edits.push({ start: statement.getStart(), end: statement.getEnd(), text: blank(statement.getText()) })
+      } else if (ts.isImportDeclaration(statement)) {
         collectImport(statement, imports, block.index, rebinds)
         edits.push({ start: statement.getStart(), end: statement.getEnd(), text: blank(statement.getText()) })
       } else if (ts.isExportDeclaration(statement)) {
@@ -113,6 +137,9 @@ export function pageProgram(blocks: CodeBlock[]): PageProgram {
   const origins = new Map<number, LineOrigin>()
   for (const line of importLines(imports)) out.push(line)
   out.push('export {}')
+  // Hoisted declarations keep no line mapping of their own: an error in one is reported at the top.
+  // The `;` ends a body-less declaration, which the next line's `{` would otherwise continue.
+  for (const statement of hoisted) out.push(...`${statement};`.split('\n'))
   for (const { block, lines } of bodies) {
     out.push(`{ // block ${block.index}`)
     for (const line of lines) {
