@@ -72,7 +72,7 @@ Commands:
 ${names.map((name) => `  ${name.padEnd(width)}  ${COMMANDS[name]?.summary ?? ''}`).join('\n')}
 
 Run 'smileid-auth <command> --help' for a command's options.
-Exit codes: 0 ok, 1 rejected, 2 usage or configuration error.
+Exit codes: 0 ok, 1 rejected (audit: not ready), 2 usage or configuration error, 3 (audit only) not enough evidence.
 `
 }
 

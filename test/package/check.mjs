@@ -160,6 +160,7 @@ try {
       'smileid-auth-shim/hono': ['smileIdAuth'],
       'smileid-auth-shim/nestjs': ['SmileIdAuthGuard', 'SmileIdAuthResult'],
       'smileid-auth-shim/node': ['verifyIncomingMessage', 'sendRejection'],
+      'smileid-auth-shim/opentelemetry': ['openTelemetryAuditSink'],
       'smileid-auth-shim/redis': ['RedisReplayStore'],
       'smileid-auth-shim/schemas': [
         'enhancedKycCallbackSchema',
@@ -182,6 +183,7 @@ try {
       'rxjs',
       'fastify',
       'zod',
+      '@opentelemetry/api',
     ]) {
       const target = join(consumer, 'node_modules', peer)
       if (!existsSync(target)) {
