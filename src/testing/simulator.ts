@@ -12,6 +12,9 @@ import { LegacySecKeyAuth } from '../schemes/sec-key.js'
 import { SignatureAuth } from '../schemes/signature.js'
 import type { FreshnessOptions, Scheme, VerificationResult } from '../types.js'
 import type { TestKeys } from './keys.js'
+import { warnIfProduction } from './production-warning.js'
+
+warnIfProduction()
 
 /** A preset outcome for {@link SmileServerSimulator.callbackBody}. */
 export type CallbackOutcome = 'approved' | 'rejected'
@@ -86,6 +89,16 @@ export interface SmileServerSimulatorOptions {
   freshness?: Omit<FreshnessOptions, 'now'> | false
   /** Largest request body {@link SmileServerSimulator.listen} accepts, in bytes. Default 1 MiB. */
   limit?: number
+  /**
+   * How many received requests {@link SmileServerSimulator.requests} keeps; the oldest are dropped first.
+   * Default 100. `0` keeps none; `Infinity` keeps every one (only for a test that bounds its own traffic).
+   */
+  maxRequests?: number
+  /**
+   * How many body bytes (as received) {@link SmileServerSimulator.requests} keeps in all; the oldest requests
+   * are dropped first, but the newest is always kept. Default 16 MiB; `Infinity` for no byte bound.
+   */
+  maxRequestBytes?: number
 }
 
 /** Options of {@link SmileServerSimulator.verifyPartnerRequest}. */
@@ -120,6 +133,8 @@ export interface SimulatorAddress {
 
 const DEFAULT_WINDOW_MS = 300_000
 const DEFAULT_LIMIT = 1024 * 1024
+const DEFAULT_MAX_REQUESTS = 100
+const DEFAULT_MAX_REQUEST_BYTES = 16 * 1024 * 1024
 
 /** The body Smile ID answers with when a request's credentials are refused (error 2205). */
 const UNAUTHORIZED = { code: '2205', error: 'You are not authorized to do that.' }
@@ -150,13 +165,24 @@ const UNAUTHORIZED = { code: '2205', error: 'You are not authorized to do that.'
 export class SmileServerSimulator {
   /** The partner the simulator serves. */
   readonly partnerId: string
-  /** Requests received over HTTP since {@link SmileServerSimulator.listen}, oldest first. */
+  /**
+   * The latest requests received over HTTP since {@link SmileServerSimulator.listen}, oldest first. Bounded
+   * by `maxRequests` (default 100) and `maxRequestBytes` (default 16 MiB of bodies): older requests are
+   * dropped and counted in {@link SmileServerSimulator.droppedRequests}, so a long-running test or demo does
+   * not grow without limit.
+   */
   readonly requests: SimulatedRequest[] = []
   readonly #signature: SignatureAuth
   readonly #secKey: LegacySecKeyAuth
   readonly #now: () => number
   readonly #freshness: Omit<FreshnessOptions, 'now'> | false
   readonly #limit: number
+  readonly #maxRequests: number
+  readonly #maxRequestBytes: number
+  /** Body bytes of each entry of `requests`, in the same order. */
+  readonly #requestBytes: number[] = []
+  #retainedBytes = 0
+  #dropped = 0
   #server: Server | undefined
   #jobCounter = 0
 
@@ -178,6 +204,13 @@ export class SmileServerSimulator {
         ? false
         : { maxAgeMs: DEFAULT_WINDOW_MS, maxFutureMs: DEFAULT_WINDOW_MS, ...options.freshness }
     this.#limit = options.limit ?? DEFAULT_LIMIT
+    this.#maxRequests = bound(options.maxRequests, DEFAULT_MAX_REQUESTS, 'maxRequests')
+    this.#maxRequestBytes = bound(options.maxRequestBytes, DEFAULT_MAX_REQUEST_BYTES, 'maxRequestBytes')
+  }
+
+  /** How many received requests were dropped from {@link SmileServerSimulator.requests} to keep it bounded. */
+  get droppedRequests(): number {
+    return this.#dropped
   }
 
   /** Base URL while listening, else `undefined`. */
@@ -323,13 +356,32 @@ export class SmileServerSimulator {
       : await this.#secKey.sign({ timestamp: stamp })
   }
 
+  /** Appends to the history, then drops the oldest entries beyond either bound (the newest stays). */
+  #remember(request: SimulatedRequest, bytes: number): void {
+    this.requests.push(request)
+    this.#requestBytes.push(bytes)
+    this.#retainedBytes += bytes
+    while (
+      this.requests.length > this.#maxRequests ||
+      (this.requests.length > 1 && this.#retainedBytes > this.#maxRequestBytes)
+    ) {
+      this.requests.shift()
+      this.#retainedBytes -= this.#requestBytes.shift() ?? 0
+      this.#dropped++
+    }
+  }
+
   async #handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const headers: Record<string, string> = {}
     for (const [name, value] of Object.entries(req.headers)) {
       if (value !== undefined) headers[name] = Array.isArray(value) ? value.join(', ') : value
     }
+    let bytes = 0
     const record = (body: unknown, result: VerificationResult, status: number, payload: unknown) => {
-      this.requests.push({ method: req.method ?? 'GET', url: req.url ?? '/', headers, body, result, status })
+      this.#remember(
+        { method: req.method ?? 'GET', url: req.url ?? '/', headers, body, result, status },
+        bytes,
+      )
       res.writeHead(status, { 'content-type': 'application/json' })
       res.end(JSON.stringify(payload))
     }
@@ -340,6 +392,7 @@ export class SmileServerSimulator {
         error: 'request body too large',
       })
     }
+    bytes = read.bytes.byteLength
     const raw = new TextDecoder().decode(read.bytes)
     let body: unknown
     if (raw.length > 0) {
@@ -394,6 +447,17 @@ function fail(
   partnerId: string | null,
 ): VerificationResult {
   return { ok: false, scheme, reason, message, partnerId }
+}
+
+function bound(value: number | undefined, fallback: number, name: string): number {
+  if (value === undefined) return fallback
+  if (typeof value === 'number' && value >= 0 && (Number.isSafeInteger(value) || value === Infinity)) {
+    return value
+  }
+  throw new ConfigurationError(
+    'invalid_options',
+    `${name} must be a non-negative integer or Infinity (default ${fallback})`,
+  )
 }
 
 function header(headers: VerifyPartnerRequestOptions['headers'], name: string): string | undefined {
