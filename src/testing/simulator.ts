@@ -7,6 +7,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { readIncomingBody } from '../adapters/incoming.js'
+import { readClaim, samePartner } from '../claims.js'
 import { ConfigurationError } from '../errors.js'
 import { LegacySecKeyAuth } from '../schemes/sec-key.js'
 import { SignatureAuth } from '../schemes/signature.js'
@@ -256,7 +257,9 @@ export class SmileServerSimulator {
 
   /**
    * Checks a partner's outgoing request as Smile ID would: a `signature` (body or `SmileID-*` headers) or a
-   * type-2 `sec_key`, for this partner, within the freshness window. Never throws.
+   * type-2 `sec_key`, for this partner, within the freshness window. What the request claims (scheme,
+   * transport, partner) is read by the same reader as `DualModeVerifier`'s: `"085"` and `"85"` name one
+   * partner in both schemes, and partner ids that disagree are `malformed_credentials`. Never throws.
    *
    * @example
    * ```ts
@@ -268,46 +271,27 @@ export class SmileServerSimulator {
     body: unknown,
     options: VerifyPartnerRequestOptions = {},
   ): Promise<VerificationResult> {
-    const fields: Record<string, unknown> =
-      typeof body === 'object' && body !== null && !Array.isArray(body)
-        ? (body as Record<string, unknown>)
-        : {}
-    const headerSignature = header(options.headers, 'smileid-request-signature')
+    // What the request claims is read by the verifier's own reader, so the simulator can never accept a
+    // request whose claims DualModeVerifier reads otherwise (conflicting partner ids, "085" vs "85", …).
+    let headers: unknown
+    try {
+      headers = options?.headers
+    } catch {
+      return fail(null, 'malformed_credentials', 'the request could not be read', null)
+    }
+    const claim = readClaim(body, headers)
+    if (!claim.ok) return fail(claim.scheme, claim.reason, claim.message, claim.partnerId)
+    // Smile ID's API needs the partner id on every request; a receiving verifier may default it instead.
+    if (claim.partnerId === null) {
+      return fail(claim.scheme, 'missing_credentials', 'partner_id is missing', null)
+    }
+    if (!samePartner(claim.partnerId, this.partnerId)) {
+      return fail(claim.scheme, 'unknown_partner', 'the request names another partner', claim.partnerId)
+    }
     const verify = this.#freshness === false ? {} : { freshness: { ...this.#freshness, now: this.#now } }
-
-    let scheme: Scheme
-    let credentials: Record<string, unknown>
-    let claimedPartner: unknown
-    const fromHeaders = headerSignature !== undefined
-    if (fromHeaders) {
-      scheme = 'signature'
-      credentials = { signature: headerSignature, timestamp: header(options.headers, 'smileid-timestamp') }
-      claimedPartner = header(options.headers, 'smileid-partner-id')
-    } else if (fields.signature !== undefined) {
-      scheme = 'signature'
-      credentials = fields
-      claimedPartner = fields.partner_id ?? fields.smile_client_id
-    } else if (fields.sec_key !== undefined) {
-      scheme = 'sec_key'
-      credentials = fields
-      claimedPartner = fields.partner_id ?? fields.smile_client_id
-    } else {
-      return fail(null, 'missing_credentials', 'no signature or sec_key was sent', null)
-    }
-
-    if (claimedPartner === undefined || claimedPartner === null || claimedPartner === '') {
-      return fail(scheme, 'missing_credentials', 'partner_id is missing', null)
-    }
-    const claimed = String(claimedPartner)
-    const samePartner =
-      claimed === this.partnerId ||
-      (scheme === 'sec_key' &&
-        /^\d+$/.test(claimed) &&
-        parseInt(claimed, 10) === parseInt(this.partnerId, 10))
-    if (!samePartner) return fail(scheme, 'unknown_partner', 'the request names another partner', claimed)
-
-    const result = await (scheme === 'signature' ? this.#signature : this.#secKey).verify(credentials, verify)
-    return result.ok && fromHeaders ? { ...result, transport: 'headers' } : result
+    const strategy = claim.scheme === 'signature' ? this.#signature : this.#secKey
+    const result = await strategy.verify(claim.credentials, verify)
+    return result.ok && claim.transport === 'headers' ? { ...result, transport: 'headers' } : result
   }
 
   /**
@@ -458,15 +442,4 @@ function bound(value: number | undefined, fallback: number, name: string): numbe
     'invalid_options',
     `${name} must be a non-negative integer or Infinity (default ${fallback})`,
   )
-}
-
-function header(headers: VerifyPartnerRequestOptions['headers'], name: string): string | undefined {
-  if (headers === undefined) return undefined
-  if (typeof (headers as Headers).get === 'function') return (headers as Headers).get(name) ?? undefined
-  for (const [key, value] of Object.entries(headers as Record<string, unknown>)) {
-    if (key.toLowerCase() !== name) continue
-    if (typeof value === 'string') return value
-    if (Array.isArray(value) && typeof value[0] === 'string') return value[0]
-  }
-  return undefined
 }
