@@ -22,6 +22,7 @@ import {
 } from '../../src/index.js'
 import { keyText, signatureVectors } from '../support/vectors.js'
 import { expectConfigurationError, printable } from '../support/assertions.js'
+import { expectNoSecrets } from '../support/secrets.js'
 
 /** The partner id of the vectors, as the portal spells it. */
 export const PARTNER = '085'
@@ -147,38 +148,9 @@ export function expectRejected(
   return result
 }
 
-/** The secrets used here, plus fragments long enough that they cannot appear by chance. */
-export function secretProbes(secrets: ReadonlyArray<string>): string[] {
-  const probes: string[] = []
-  for (const secret of secrets) {
-    const compact = secret.replace(/\s+/g, '')
-    probes.push(secret)
-    if (compact.length > 24)
-      probes.push(
-        compact.slice(0, 24),
-        compact.slice(-24),
-        compact.slice(compact.length / 2, compact.length / 2 + 24),
-      )
-  }
-  // PEM bodies: every base64 line is a secret too (a line alone would leak part of the key).
-  for (const secret of secrets) {
-    for (const line of secret.split(/\r?\n/))
-      if (line.length >= 40 && !line.startsWith('-----')) probes.push(line)
-  }
-  return probes
-}
-
-/** Asserts that nothing `value` prints contains any of `secrets` or a long fragment of one. */
-export function expectNoSecrets(value: unknown, secrets: ReadonlyArray<string>): void {
-  const text = printable(value)
-  for (const probe of secretProbes(secrets)) {
-    expect(text.includes(probe), `a secret fragment of ${probe.length} chars was printed`).toBe(false)
-  }
-}
-
 /** Lets pending promise callbacks (rejected audit sinks, stream callbacks) run. */
 export function settle(): Promise<void> {
   return new Promise((resolve) => setImmediate(resolve))
 }
 
-export { expectConfigurationError, printable }
+export { expectConfigurationError, expectNoSecrets, printable }
