@@ -26,7 +26,8 @@ import {
   testPartner,
   type SignedRequests,
 } from './fixtures.js'
-import { ADAPTERS, send, startAdapter, type Reply, type RunningAdapter } from './http.js'
+import { ADAPTERS, startAdapter, type RunningAdapter } from '../support/adapters.js'
+import { send, type Reply } from '../support/http.js'
 
 let requests: SignedRequests
 let secrets: NamedSecret[]

@@ -24,10 +24,11 @@ import {
   summarizeAudit,
   type AuditEvent,
 } from '../../src/index.js'
+import { ADAPTERS, startAdapter } from '../support/adapters.js'
 import { bundleSrc, srcFile } from '../support/esbuild.js'
+import { send } from '../support/http.js'
 import { expectNoSecrets, findSecret, secretsOf, serialize, type NamedSecret } from '../support/secrets.js'
 import { hostileSecrets, NOW, PARTNER, signedRequests, testPartner, type SignedRequests } from './fixtures.js'
-import { ADAPTERS, send, startAdapter } from './http.js'
 
 let dir: string
 let requests: SignedRequests
