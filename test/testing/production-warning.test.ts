@@ -1,10 +1,16 @@
-import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
+import { spawnSync } from 'node:child_process'
+import { mkdtemp, rm } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest'
 
 import {
   TEST_KIT_ALLOW_PRODUCTION_ENV,
   TEST_KIT_IN_PRODUCTION,
   warnIfProduction,
 } from '../../src/testing/production-warning.js'
+import { bundleSrc, srcFile } from '../support/esbuild.js'
 
 const WARNED = Symbol.for('smileid-auth-shim.testing.production-warning')
 const registry = globalThis as Record<symbol, unknown>
@@ -97,5 +103,57 @@ describe('the test kit under NODE_ENV=production', () => {
     vi.resetModules()
     await import('../../src/testing/index.js')
     expect(emit).not.toHaveBeenCalled()
+  })
+})
+
+describe('the warning in a real process', () => {
+  let dir: string
+  let entry: string
+  beforeAll(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'smileid-testkit-warning-'))
+    entry = join(dir, 'kit.mjs')
+    // The test kit from src, as an app imports it: both of its modules (keys, simulator) call the check.
+    await bundleSrc({
+      runtime: 'node',
+      stdin: {
+        contents: `import { createTestKeys } from ${JSON.stringify(srcFile('testing/index.ts'))}\ncreateTestKeys()\nconsole.log('loaded')\n`,
+        resolveDir: dir,
+        loader: 'js',
+      },
+      outfile: entry,
+    })
+  }, 60_000)
+  afterAll(async () => {
+    await rm(dir, { recursive: true, force: true })
+  })
+
+  const run = (env: Record<string, string>, args: string[] = []) =>
+    spawnSync(process.execPath, [...args, entry], {
+      encoding: 'utf8',
+      env: { PATH: process.env.PATH ?? '', ...env },
+      timeout: 30_000,
+    })
+
+  it('prints one SMILEID_TESTKIT_IN_PRODUCTION warning under NODE_ENV=production, and still loads', () => {
+    const result = run({ NODE_ENV: 'production' })
+    expect(result.status).toBe(0)
+    expect(result.stdout).toBe('loaded\n')
+    const ours = result.stderr
+      .split('\n')
+      .filter((line) => line.startsWith('(node:') && line.includes(TEST_KIT_IN_PRODUCTION))
+    expect(ours).toHaveLength(1)
+    expect(ours[0]).toMatch(/^\(node:\d+\) \[SMILEID_TESTKIT_IN_PRODUCTION\] SmileIdTestKitWarning: /)
+    expect(result.stderr).toContain(`${TEST_KIT_ALLOW_PRODUCTION_ENV}=1`)
+  })
+
+  it.each([
+    ['outside production', { NODE_ENV: 'test' }, []],
+    ['with the opt-out variable', { NODE_ENV: 'production', [TEST_KIT_ALLOW_PRODUCTION_ENV]: '1' }, []],
+    ['with --disable-warning', { NODE_ENV: 'production' }, [`--disable-warning=${TEST_KIT_IN_PRODUCTION}`]],
+  ])('prints nothing %s', (_name, env, args) => {
+    const result = run(env as Record<string, string>, args as string[])
+    expect(result.status).toBe(0)
+    expect(result.stdout).toBe('loaded\n')
+    expect(result.stderr).toBe('')
   })
 })
