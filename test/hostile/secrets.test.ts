@@ -28,7 +28,14 @@ import { ADAPTERS, startAdapter } from '../support/adapters.js'
 import { bundleSrc, srcFile } from '../support/esbuild.js'
 import { send } from '../support/http.js'
 import { expectNoSecrets, findSecret, secretsOf, serialize, type NamedSecret } from '../support/secrets.js'
-import { hostileSecrets, NOW, PARTNER, signedRequests, testPartner, type SignedRequests } from './fixtures.js'
+import {
+  hostileSecrets,
+  NOW,
+  PARTNER,
+  signedRequests,
+  testPartner,
+  type SignedRequests,
+} from '../support/fixtures.js'
 
 let dir: string
 let requests: SignedRequests

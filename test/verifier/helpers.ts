@@ -20,12 +20,11 @@ import {
   type VerificationResult,
   type VerificationSuccess,
 } from '../../src/index.js'
+import { NOW, NOW_ISO, PARTNER } from '../support/fixtures.js'
 import { keyText, signatureVectors } from '../support/vectors.js'
 import { expectConfigurationError, printable } from '../support/assertions.js'
 import { expectNoSecrets } from '../support/secrets.js'
 
-/** The partner id of the vectors, as the portal spells it. */
-export const PARTNER = '085'
 /** A second partner id for multi-partner tests. */
 export const OTHER_PARTNER = '200'
 /** The vectors' signature API key. */
@@ -36,10 +35,6 @@ export const OTHER_API_KEY = 'other-partner-signature-key-42'
 export const PRIVATE_KEY = keyText('test_rsa1024_private_pkcs8.pem')
 /** The partner's "API Key for Sec Key" (base64 of the SPKI PEM, as the portal shows it). */
 export const SEC_KEY_API_KEY = keyText('apikey_b64_spki_pem.txt')
-/** 2023-11-14T22:13:20.000Z, the instant the signature vectors were made at. */
-export const NOW = 1_700_000_000_000
-/** `NOW` as an ISO string. */
-export const NOW_ISO = new Date(NOW).toISOString()
 
 const servers = new Map<string, LegacySecKeyAuth>()
 
@@ -153,4 +148,4 @@ export function settle(): Promise<void> {
   return new Promise((resolve) => setImmediate(resolve))
 }
 
-export { expectConfigurationError, expectNoSecrets, printable }
+export { expectConfigurationError, expectNoSecrets, NOW, NOW_ISO, PARTNER, printable }
