@@ -145,6 +145,8 @@ export async function startAdapter(
         verifyIncomingMessage(counted, req, limitOption).then(
           (verification) => {
             if (!verification.ok) return sendRejection(res, verification)
+            // As the adapter's docs tell users: an accepted request's Deprecation / Sunset headers go out too.
+            for (const [header, value] of Object.entries(verification.headers)) res.setHeader(header, value)
             res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(accepted))
           },
           (error: unknown) => {
