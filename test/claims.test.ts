@@ -13,7 +13,18 @@ import {
   type ClaimResult,
 } from '../src/claims.js'
 import type { VerificationResult } from '../src/index.js'
-import { NOW, PARTNER, dualVerifier, secKeyBody, signatureAuth, signatureBody } from './verifier/helpers.js'
+import { SmileServerSimulator } from '../src/testing/simulator.js'
+import {
+  API_KEY,
+  NOW,
+  PARTNER,
+  PRIVATE_KEY,
+  SEC_KEY_API_KEY,
+  dualVerifier,
+  secKeyBody,
+  signatureAuth,
+  signatureBody,
+} from './verifier/helpers.js'
 import { mimeWrap } from './schemes/helpers.js'
 
 describe('partner id equality', () => {
@@ -174,6 +185,49 @@ beforeAll(async () => {
   }
 })
 
+/**
+ * The test kit's Smile ID simulator over the vector keys, at the vectors' instant. It plays Smile's side:
+ * it checks partner → Smile sec_keys (type-2), so the table's Smile → partner sec_keys (type-1) fail its
+ * crypto as `invalid_sec_key`, and, as Smile's API does, it needs a partner id on every request. Everything
+ * else, what a request claims included, it must read exactly as the verifier does.
+ */
+function simulator(): SmileServerSimulator {
+  const keys = {
+    partnerId: PARTNER,
+    signatureApiKey: API_KEY,
+    secKeyApiKey: SEC_KEY_API_KEY,
+    secKeyPrivateKey: PRIVATE_KEY,
+  }
+  return new SmileServerSimulator(keys, { now: () => NOW })
+}
+
+/** How the simulator must answer a request that `readClaim` read as `claim` and the verifier answered with `result`. */
+function expectSimulatorParity(
+  simulated: VerificationResult,
+  result: VerificationResult,
+  claim: ClaimResult,
+  at: string,
+): void {
+  expect(simulated.scheme, at).toBe(result.scheme)
+  if (!claim.ok) {
+    // Claims the reader refuses: the same refusal as the verifier's, for the same partner (none).
+    expect(result, at).toMatchObject({ ok: false, reason: claim.reason })
+    expect(simulated, at).toMatchObject({ ok: false, reason: claim.reason, partnerId: result.partnerId })
+  } else if (claim.partnerId === null) {
+    expect(simulated, at).toMatchObject({ ok: false, reason: 'missing_credentials' })
+  } else if (!samePartner(claim.partnerId, PARTNER)) {
+    expect(result, at).toMatchObject({ ok: false, reason: 'unknown_partner' })
+    expect(simulated, at).toMatchObject({ ok: false, reason: 'unknown_partner' })
+  } else if (result.ok && result.scheme === 'sec_key') {
+    // The verifier's type-1 sec_key is not what a partner sends Smile.
+    expect(simulated, at).toMatchObject({ ok: false, reason: 'invalid_sec_key' })
+  } else if (result.ok) {
+    expect(simulated, at).toMatchObject({ ok: true, transport: result.transport })
+  } else {
+    expect(simulated, at).toMatchObject({ ok: false, reason: result.reason })
+  }
+}
+
 function requestFor(c: (typeof COMBINATIONS)[number]) {
   const { body, headers } = signed[c.transport]
   const withClaims: Record<string, unknown> = { ...body }
@@ -242,6 +296,22 @@ describe('conflicting partner claims, every combination', () => {
     // Per transport, 100 combinations of which 55 agree: 1 naming nobody, 47 naming only 085 in some
     // spelling (3 × 4 × 4 − 1), 7 naming only 212 (2 × 2 × 2 − 1).
     expect(conflicts).toBe(4 * 45)
+  })
+
+  it('the test kit simulator refuses every disagreement as the verifier does, in both schemes', async () => {
+    const verifier = dualVerifier()
+    const smile = simulator()
+    let accepted = 0
+    for (const c of COMBINATIONS) {
+      const claim = readClaim(requestFor(c).body, requestFor(c).headers)
+      const result = await verifier.verify(requestFor(c))
+      const { body, headers } = requestFor(c)
+      const simulated = await smile.verifyPartnerRequest(body, { headers })
+      expectSimulatorParity(simulated, result, claim, label(c))
+      if (simulated.ok) accepted++
+    }
+    // Signature requests (body and headers) naming only 085, in any spelling: 47 each.
+    expect(accepted).toBe(2 * 47)
   })
 
   it('readCredentialClaim reads the credential whatever the partner claims say, for tools that report both', () => {
@@ -465,6 +535,29 @@ describe('parity: readClaim and DualModeVerifier classify one table alike', () =
       expect(samePartner(result.partnerId!, claim.partnerId ?? PARTNER)).toBe(true)
     }
   })
+
+  it.each(ROWS.map((row) => [row.name, row] as const))(
+    'the test kit simulator reads %s as the verifier does',
+    async (_, row) => {
+      const request = row.request()
+      const claim = readClaim(request.body, request.headers)
+      const result = await dualVerifier().verify(request as never)
+      const simulated = await simulator().verifyPartnerRequest(request.body, {
+        headers: request.headers as never,
+      })
+      expectSimulatorParity(simulated, result, claim, row.name)
+      if (claim.ok && claim.partnerId === null && typeof request.body === 'object') {
+        // Named as Smile's API needs it, the rest of the request must meet the verifier's answer.
+        const named = { ...request, body: { ...(request.body as object), partner_id: PARTNER } }
+        const claimNamed = readClaim(named.body, named.headers)
+        const resultNamed = await dualVerifier().verify(named as never)
+        const simulatedNamed = await simulator().verifyPartnerRequest(named.body, {
+          headers: named.headers as never,
+        })
+        expectSimulatorParity(simulatedNamed, resultNamed, claimNamed, `${row.name}, with partner_id`)
+      }
+    },
+  )
 
   it('classifies the table as expected', () => {
     const table = Object.fromEntries(

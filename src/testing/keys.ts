@@ -6,6 +6,10 @@
  */
 import { generateKeyPairSync, randomBytes } from 'node:crypto'
 import { ConfigurationError } from '../errors.js'
+import { warnIfProduction } from './production-warning.js'
+
+// Both entry modules call it (once per process), so that importing either one alone still warns.
+warnIfProduction()
 
 /** Keys for one test partner, shaped like the Smile ID portal's credentials. */
 export interface TestKeys {

@@ -7,11 +7,15 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { readIncomingBody } from '../adapters/incoming.js'
+import { readClaim, samePartner } from '../claims.js'
 import { ConfigurationError } from '../errors.js'
 import { LegacySecKeyAuth } from '../schemes/sec-key.js'
 import { SignatureAuth } from '../schemes/signature.js'
 import type { FreshnessOptions, Scheme, VerificationResult } from '../types.js'
 import type { TestKeys } from './keys.js'
+import { warnIfProduction } from './production-warning.js'
+
+warnIfProduction()
 
 /** A preset outcome for {@link SmileServerSimulator.callbackBody}. */
 export type CallbackOutcome = 'approved' | 'rejected'
@@ -86,6 +90,16 @@ export interface SmileServerSimulatorOptions {
   freshness?: Omit<FreshnessOptions, 'now'> | false
   /** Largest request body {@link SmileServerSimulator.listen} accepts, in bytes. Default 1 MiB. */
   limit?: number
+  /**
+   * How many received requests {@link SmileServerSimulator.requests} keeps; the oldest are dropped first.
+   * Default 100. `0` keeps none; `Infinity` keeps every one (only for a test that bounds its own traffic).
+   */
+  maxRequests?: number
+  /**
+   * How many body bytes (as received) {@link SmileServerSimulator.requests} keeps in all; the oldest requests
+   * are dropped first, but the newest is always kept. Default 16 MiB; `Infinity` for no byte bound.
+   */
+  maxRequestBytes?: number
 }
 
 /** Options of {@link SmileServerSimulator.verifyPartnerRequest}. */
@@ -120,6 +134,8 @@ export interface SimulatorAddress {
 
 const DEFAULT_WINDOW_MS = 300_000
 const DEFAULT_LIMIT = 1024 * 1024
+const DEFAULT_MAX_REQUESTS = 100
+const DEFAULT_MAX_REQUEST_BYTES = 16 * 1024 * 1024
 
 /** The body Smile ID answers with when a request's credentials are refused (error 2205). */
 const UNAUTHORIZED = { code: '2205', error: 'You are not authorized to do that.' }
@@ -150,13 +166,24 @@ const UNAUTHORIZED = { code: '2205', error: 'You are not authorized to do that.'
 export class SmileServerSimulator {
   /** The partner the simulator serves. */
   readonly partnerId: string
-  /** Requests received over HTTP since {@link SmileServerSimulator.listen}, oldest first. */
+  /**
+   * The latest requests received over HTTP since {@link SmileServerSimulator.listen}, oldest first. Bounded
+   * by `maxRequests` (default 100) and `maxRequestBytes` (default 16 MiB of bodies): older requests are
+   * dropped and counted in {@link SmileServerSimulator.droppedRequests}, so a long-running test or demo does
+   * not grow without limit.
+   */
   readonly requests: SimulatedRequest[] = []
   readonly #signature: SignatureAuth
   readonly #secKey: LegacySecKeyAuth
   readonly #now: () => number
   readonly #freshness: Omit<FreshnessOptions, 'now'> | false
   readonly #limit: number
+  readonly #maxRequests: number
+  readonly #maxRequestBytes: number
+  /** Body bytes of each entry of `requests`, in the same order. */
+  readonly #requestBytes: number[] = []
+  #retainedBytes = 0
+  #dropped = 0
   #server: Server | undefined
   #jobCounter = 0
 
@@ -178,6 +205,13 @@ export class SmileServerSimulator {
         ? false
         : { maxAgeMs: DEFAULT_WINDOW_MS, maxFutureMs: DEFAULT_WINDOW_MS, ...options.freshness }
     this.#limit = options.limit ?? DEFAULT_LIMIT
+    this.#maxRequests = bound(options.maxRequests, DEFAULT_MAX_REQUESTS, 'maxRequests')
+    this.#maxRequestBytes = bound(options.maxRequestBytes, DEFAULT_MAX_REQUEST_BYTES, 'maxRequestBytes')
+  }
+
+  /** How many received requests were dropped from {@link SmileServerSimulator.requests} to keep it bounded. */
+  get droppedRequests(): number {
+    return this.#dropped
   }
 
   /** Base URL while listening, else `undefined`. */
@@ -223,7 +257,9 @@ export class SmileServerSimulator {
 
   /**
    * Checks a partner's outgoing request as Smile ID would: a `signature` (body or `SmileID-*` headers) or a
-   * type-2 `sec_key`, for this partner, within the freshness window. Never throws.
+   * type-2 `sec_key`, for this partner, within the freshness window. What the request claims (scheme,
+   * transport, partner) is read by the same reader as `DualModeVerifier`'s: `"085"` and `"85"` name one
+   * partner in both schemes, and partner ids that disagree are `malformed_credentials`. Never throws.
    *
    * @example
    * ```ts
@@ -235,46 +271,27 @@ export class SmileServerSimulator {
     body: unknown,
     options: VerifyPartnerRequestOptions = {},
   ): Promise<VerificationResult> {
-    const fields: Record<string, unknown> =
-      typeof body === 'object' && body !== null && !Array.isArray(body)
-        ? (body as Record<string, unknown>)
-        : {}
-    const headerSignature = header(options.headers, 'smileid-request-signature')
+    // What the request claims is read by the verifier's own reader, so the simulator can never accept a
+    // request whose claims DualModeVerifier reads otherwise (conflicting partner ids, "085" vs "85", …).
+    let headers: unknown
+    try {
+      headers = options?.headers
+    } catch {
+      return fail(null, 'malformed_credentials', 'the request could not be read', null)
+    }
+    const claim = readClaim(body, headers)
+    if (!claim.ok) return fail(claim.scheme, claim.reason, claim.message, claim.partnerId)
+    // Smile ID's API needs the partner id on every request; a receiving verifier may default it instead.
+    if (claim.partnerId === null) {
+      return fail(claim.scheme, 'missing_credentials', 'partner_id is missing', null)
+    }
+    if (!samePartner(claim.partnerId, this.partnerId)) {
+      return fail(claim.scheme, 'unknown_partner', 'the request names another partner', claim.partnerId)
+    }
     const verify = this.#freshness === false ? {} : { freshness: { ...this.#freshness, now: this.#now } }
-
-    let scheme: Scheme
-    let credentials: Record<string, unknown>
-    let claimedPartner: unknown
-    const fromHeaders = headerSignature !== undefined
-    if (fromHeaders) {
-      scheme = 'signature'
-      credentials = { signature: headerSignature, timestamp: header(options.headers, 'smileid-timestamp') }
-      claimedPartner = header(options.headers, 'smileid-partner-id')
-    } else if (fields.signature !== undefined) {
-      scheme = 'signature'
-      credentials = fields
-      claimedPartner = fields.partner_id ?? fields.smile_client_id
-    } else if (fields.sec_key !== undefined) {
-      scheme = 'sec_key'
-      credentials = fields
-      claimedPartner = fields.partner_id ?? fields.smile_client_id
-    } else {
-      return fail(null, 'missing_credentials', 'no signature or sec_key was sent', null)
-    }
-
-    if (claimedPartner === undefined || claimedPartner === null || claimedPartner === '') {
-      return fail(scheme, 'missing_credentials', 'partner_id is missing', null)
-    }
-    const claimed = String(claimedPartner)
-    const samePartner =
-      claimed === this.partnerId ||
-      (scheme === 'sec_key' &&
-        /^\d+$/.test(claimed) &&
-        parseInt(claimed, 10) === parseInt(this.partnerId, 10))
-    if (!samePartner) return fail(scheme, 'unknown_partner', 'the request names another partner', claimed)
-
-    const result = await (scheme === 'signature' ? this.#signature : this.#secKey).verify(credentials, verify)
-    return result.ok && fromHeaders ? { ...result, transport: 'headers' } : result
+    const strategy = claim.scheme === 'signature' ? this.#signature : this.#secKey
+    const result = await strategy.verify(claim.credentials, verify)
+    return result.ok && claim.transport === 'headers' ? { ...result, transport: 'headers' } : result
   }
 
   /**
@@ -323,13 +340,32 @@ export class SmileServerSimulator {
       : await this.#secKey.sign({ timestamp: stamp })
   }
 
+  /** Appends to the history, then drops the oldest entries beyond either bound (the newest stays). */
+  #remember(request: SimulatedRequest, bytes: number): void {
+    this.requests.push(request)
+    this.#requestBytes.push(bytes)
+    this.#retainedBytes += bytes
+    while (
+      this.requests.length > this.#maxRequests ||
+      (this.requests.length > 1 && this.#retainedBytes > this.#maxRequestBytes)
+    ) {
+      this.requests.shift()
+      this.#retainedBytes -= this.#requestBytes.shift() ?? 0
+      this.#dropped++
+    }
+  }
+
   async #handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const headers: Record<string, string> = {}
     for (const [name, value] of Object.entries(req.headers)) {
       if (value !== undefined) headers[name] = Array.isArray(value) ? value.join(', ') : value
     }
+    let bytes = 0
     const record = (body: unknown, result: VerificationResult, status: number, payload: unknown) => {
-      this.requests.push({ method: req.method ?? 'GET', url: req.url ?? '/', headers, body, result, status })
+      this.#remember(
+        { method: req.method ?? 'GET', url: req.url ?? '/', headers, body, result, status },
+        bytes,
+      )
       res.writeHead(status, { 'content-type': 'application/json' })
       res.end(JSON.stringify(payload))
     }
@@ -340,6 +376,7 @@ export class SmileServerSimulator {
         error: 'request body too large',
       })
     }
+    bytes = read.bytes.byteLength
     const raw = new TextDecoder().decode(read.bytes)
     let body: unknown
     if (raw.length > 0) {
@@ -396,13 +433,13 @@ function fail(
   return { ok: false, scheme, reason, message, partnerId }
 }
 
-function header(headers: VerifyPartnerRequestOptions['headers'], name: string): string | undefined {
-  if (headers === undefined) return undefined
-  if (typeof (headers as Headers).get === 'function') return (headers as Headers).get(name) ?? undefined
-  for (const [key, value] of Object.entries(headers as Record<string, unknown>)) {
-    if (key.toLowerCase() !== name) continue
-    if (typeof value === 'string') return value
-    if (Array.isArray(value) && typeof value[0] === 'string') return value[0]
+function bound(value: number | undefined, fallback: number, name: string): number {
+  if (value === undefined) return fallback
+  if (typeof value === 'number' && value >= 0 && (Number.isSafeInteger(value) || value === Infinity)) {
+    return value
   }
-  return undefined
+  throw new ConfigurationError(
+    'invalid_options',
+    `${name} must be a non-negative integer or Infinity (default ${fallback})`,
+  )
 }

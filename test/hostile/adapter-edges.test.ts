@@ -9,17 +9,15 @@ import { setTimeout as sleep } from 'node:timers/promises'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 
 import { FAILURE_REASONS } from '../../src/index.js'
-import { hostileVerifier, NOW, signedRequests, testPartner, type SignedRequests } from './fixtures.js'
 import {
-  ADAPTERS,
-  rawConnect,
-  readUntilClosed,
-  requestHead,
-  send,
-  startAdapter,
-  type AdapterName,
-  type RunningAdapter,
-} from './http.js'
+  hostileVerifier,
+  NOW,
+  signedRequests,
+  testPartner,
+  type SignedRequests,
+} from '../support/fixtures.js'
+import { ADAPTERS, startAdapter, type AdapterName, type RunningAdapter } from '../support/adapters.js'
+import { rawConnect, readUntilClosed, requestHead, send } from '../support/http.js'
 
 const LIMIT = 4096
 let requests: SignedRequests

@@ -15,18 +15,21 @@ import {
   edit,
   headerSafeString,
   hostileBody,
-  hostileSecrets,
   hostileString,
-  hostileVerifier,
   HUGE,
-  NOW,
   nestedJson,
+} from './arbitraries.js'
+import {
+  hostileSecrets,
+  hostileVerifier,
+  NOW,
   PARTNER,
   signedRequests,
   testPartner,
   type SignedRequests,
-} from './fixtures.js'
-import { ADAPTERS, send, startAdapter, type Reply, type RunningAdapter } from './http.js'
+} from '../support/fixtures.js'
+import { ADAPTERS, startAdapter, type RunningAdapter } from '../support/adapters.js'
+import { send, type Reply } from '../support/http.js'
 
 let requests: SignedRequests
 let secrets: NamedSecret[]

@@ -10,10 +10,8 @@ import { createPrivateKey } from 'node:crypto'
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { fileURLToPath } from 'node:url'
 import { inspect } from 'node:util'
 
-import { build } from 'esbuild'
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest'
 
 import {
@@ -26,9 +24,18 @@ import {
   summarizeAudit,
   type AuditEvent,
 } from '../../src/index.js'
+import { ADAPTERS, startAdapter } from '../support/adapters.js'
+import { bundleSrc, srcFile } from '../support/esbuild.js'
+import { send } from '../support/http.js'
 import { expectNoSecrets, findSecret, secretsOf, serialize, type NamedSecret } from '../support/secrets.js'
-import { hostileSecrets, NOW, PARTNER, signedRequests, testPartner, type SignedRequests } from './fixtures.js'
-import { ADAPTERS, send, startAdapter } from './http.js'
+import {
+  hostileSecrets,
+  NOW,
+  PARTNER,
+  signedRequests,
+  testPartner,
+  type SignedRequests,
+} from '../support/fixtures.js'
 
 let dir: string
 let requests: SignedRequests
@@ -140,7 +147,7 @@ describe('no secret in the library outputs', () => {
     expectNoSecrets(events, secrets, 'audit events')
     expectNoSecrets(await readFile(path, 'utf8'), secrets, 'the jsonl audit file')
     expectNoSecrets(tracker.report(new Date(NOW)), secrets, 'LegacyUsageTracker report')
-    expectNoSecrets(summarizeAudit(events), secrets, 'summarizeAudit report')
+    expectNoSecrets(await summarizeAudit(events), secrets, 'summarizeAudit report')
     expectNoSecrets(verifier, secrets, 'the verifier object')
   })
 
@@ -293,29 +300,8 @@ describe('no secret in the CLI output', () => {
 
   beforeAll(async () => {
     // The CLI as built from src (the package's "imports" map points at dist/, which may be stale or absent).
-    const src = (path: string) => fileURLToPath(new URL(`../../src/${path}`, import.meta.url))
     cli = join(dir, 'smileid-auth.mjs')
-    await build({
-      entryPoints: [src('cli/main.ts')],
-      outfile: cli,
-      bundle: true,
-      platform: 'node',
-      format: 'esm',
-      logLevel: 'silent',
-      // Bundled CommonJS dependencies (node-forge) call require().
-      banner: {
-        js: "import { createRequire as smileidCreateRequire } from 'node:module'; const require = smileidCreateRequire(import.meta.url);",
-      },
-      plugins: [
-        {
-          name: 'subpath-imports',
-          setup(b) {
-            b.onResolve({ filter: /^#crypto$/ }, () => ({ path: src('crypto/node.ts') }))
-            b.onResolve({ filter: /^#audit-file$/ }, () => ({ path: src('audit/file-node.ts') }))
-          },
-        },
-      ],
-    })
+    await bundleSrc({ runtime: 'node', entryPoints: [srcFile('cli/main.ts')], outfile: cli })
     const { keys } = testPartner()
     files = {
       signatureKey: join(dir, 'signature.key'),

@@ -18,9 +18,8 @@ import {
   hostileBody,
   hostileValue,
   HUGE,
-  PARTNER,
-  testPartner,
-} from './fixtures.js'
+} from './arbitraries.js'
+import { PARTNER, testPartner } from '../support/fixtures.js'
 
 type Strategy = AuthStrategy<unknown>
 interface Role {

@@ -17,17 +17,19 @@ import {
   headerSafeString,
   hostileBody,
   hostileHeaders,
-  hostileSecrets,
   hostileString,
   hostileValue,
-  hostileVerifier,
   HUGE,
   nested,
   nestedJson,
+} from './arbitraries.js'
+import {
+  hostileSecrets,
+  hostileVerifier,
   PARTNER,
   signedRequests,
   type SignedRequests,
-} from './fixtures.js'
+} from '../support/fixtures.js'
 
 let requests: SignedRequests
 let secrets: NamedSecret[]

@@ -21,7 +21,7 @@ import {
   type VerificationResult,
   type VerifyRequest,
 } from '../../src/index.js'
-import { NOW, PARTNER, signedRequests, testPartner, type SignedRequests } from '../hostile/fixtures.js'
+import { NOW, PARTNER, signedRequests, testPartner, type SignedRequests } from '../support/fixtures.js'
 
 let dir: string
 let requests: SignedRequests

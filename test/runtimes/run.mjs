@@ -4,6 +4,7 @@
  *
  *   node test/runtimes/run.mjs [--install-nodes] [--smoke] [--only <substring>] [--verbose] [--results <file>]
  *
+ * --help           prints this usage and exits 0 (an unknown option prints it and exits 2)
  * --install-nodes  first installs the Node 22/24 binaries from npm into scratch dirs outside the repo
  * --smoke          runs the placeholder suite (dependencies + vectors, no library) instead of the real one
  * --only           runs only the runtimes whose name contains the substring (bundle checks still run)
@@ -34,15 +35,38 @@ export const SIGNATURE_BUNDLE_BUDGET_GZIP = 24 * 1024
 /** Upper bound for the bundle with the legacy scheme (node-forge's RSA included). */
 export const DUAL_BUNDLE_BUDGET_GZIP = 128 * 1024
 
-const { values } = parseArgs({
-  options: {
-    'install-nodes': { type: 'boolean', default: false },
-    smoke: { type: 'boolean', default: false },
-    only: { type: 'string' },
-    verbose: { type: 'boolean', default: false },
-    results: { type: 'string', default: join(repoRoot, '.runtime-results.json') },
-  },
-})
+const USAGE = `Usage: node test/runtimes/run.mjs [--install-nodes] [--smoke] [--only <substring>] [--verbose] [--results <file>]
+
+  --install-nodes  first installs the Node 22/24 binaries from npm into scratch dirs outside the repo
+  --smoke          runs the placeholder suite (dependencies + vectors, no library) instead of the real one
+  --only           runs only the runtimes whose name contains the substring (bundle checks still run)
+  --verbose        prints every check of every runtime, not just the failures
+  --results        where to write the JSON results (default .runtime-results.json at the repo root)
+  --help           prints this text
+
+Needs the library built into dist/ (npm run build). Exit 1 when the self-check, a runtime that ran or a
+bundle check failed; 0 otherwise; 2 for a usage error.`
+
+let values
+try {
+  ;({ values } = parseArgs({
+    options: {
+      'install-nodes': { type: 'boolean', default: false },
+      smoke: { type: 'boolean', default: false },
+      only: { type: 'string' },
+      verbose: { type: 'boolean', default: false },
+      results: { type: 'string', default: join(repoRoot, '.runtime-results.json') },
+      help: { type: 'boolean', default: false },
+    },
+  }))
+} catch (error) {
+  console.error(`${error.message}\n\n${USAGE}`)
+  process.exit(2)
+}
+if (values.help) {
+  console.log(USAGE)
+  process.exit(0)
+}
 
 if (!values.smoke && !existsSync(join(repoRoot, 'dist', 'index.js'))) {
   console.error('dist/index.js is missing: run `npm run build` first.')

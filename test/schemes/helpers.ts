@@ -11,6 +11,7 @@ import type { CryptoBackend } from '../../src/crypto/backend.js'
 import { ConfigurationError, type FailureReason, type VerificationResult } from '../../src/index.js'
 import type { VerificationFailure, VerificationSuccess, VerifyOptions } from '../../src/types.js'
 import { expectConfigurationError, printable } from '../support/assertions.js'
+import { expectNoSecrets } from '../support/secrets.js'
 
 /** Asserts a success and narrows to it. */
 export function expectOk(result: VerificationResult): VerificationSuccess {
@@ -23,18 +24,6 @@ export function expectFailure(result: VerificationResult, reason: FailureReason)
   expect(result.ok).toBe(false)
   expect((result as VerificationFailure).reason).toBe(reason)
   return result as VerificationFailure
-}
-
-/** Asserts that no secret (or a long-enough fragment of one) appears in what `value` prints. */
-export function expectNoSecrets(value: unknown, secrets: ReadonlyArray<string | number>): void {
-  const text = printable(value)
-  for (const secret of secrets) {
-    const s = String(secret)
-    // A fragment that long cannot appear by chance; short secrets are checked whole.
-    const probes = s.length > 24 ? [s, s.slice(0, 24), s.slice(-24)] : [s]
-    for (const probe of probes)
-      expect(text.includes(probe), `secret fragment printed: ${probe.length} chars`).toBe(false)
-  }
 }
 
 /** Counts calls into the active backend, to show that inputs over a size cap cost no crypto work. */
@@ -109,4 +98,4 @@ export function checkedVerify(secrets: readonly string[]) {
   }
 }
 
-export { expectConfigurationError as configurationError, printable }
+export { expectConfigurationError as configurationError, expectNoSecrets, printable }

@@ -1,6 +1,7 @@
 /**
  * Asserts that an output (a result, an error, an audit line, a log, CLI text, an HTTP body) carries none
- * of the secrets a test used: API keys, private key material, signatures and sec_keys.
+ * of the secrets a test used: API keys, private key material, signatures and sec_keys. The one secret
+ * search of the suite: every test that checks for leaks calls {@link expectNoSecrets} here.
  *
  * A secret counts as leaked when any run of {@link FRAGMENT} characters of it shows up, so a key quoted
  * in part (a parser's "Unexpected token … in JSON" snippet, a truncated log line) is caught too. PEM keys
@@ -83,7 +84,7 @@ export function findSecret(
   const fragments = new Map<string, NamedSecret>()
   for (const secret of secrets) {
     if (secret.value.length <= fragment) {
-      if (secret.value.length >= 8 && text.includes(secret.value)) return secret
+      if (secret.value.length > 0 && text.includes(secret.value)) return secret
       continue
     }
     for (let i = 0; i + fragment <= secret.value.length; i++)
@@ -98,22 +99,53 @@ export function findSecret(
   return null
 }
 
+/** What {@link expectNoSecrets} searches for: named secrets, or plain values (named by their position). */
+export type SecretList = ReadonlyArray<NamedSecret | string | number>
+
 /**
- * Fails when `output`, serialized, contains any of `secrets`. `where` names the output in the failure;
- * `fragment` lowers the run length that counts (a JSON parser quotes about ten characters of its input).
+ * Named secrets from a mixed list. A plain value is read as {@link secretsOf} reads it (PEM body lines,
+ * the RSA half of a sec_key) and is also searched for whole: a sec_key's hash half is public, but an
+ * output that quotes the whole credential still echoes it. Values no longer than a fragment are searched
+ * for whole; empty ones are skipped.
+ */
+export function namedSecrets(list: SecretList): NamedSecret[] {
+  const out: NamedSecret[] = []
+  list.forEach((entry, i) => {
+    if (typeof entry === 'object') {
+      out.push(entry)
+      return
+    }
+    const value = String(entry)
+    if (value.length === 0) return
+    const name = `secret ${i + 1}`
+    out.push(...secretsOf({ [name]: value }))
+    if (!out.some((secret) => secret.value === value)) out.push({ name, value })
+    // A key pasted with line breaks may be printed without them.
+    const compact = value.replace(/\s+/g, '')
+    if (compact !== value && compact.length > 0) out.push({ name: `${name} (no whitespace)`, value: compact })
+  })
+  return out
+}
+
+/**
+ * Fails when `output`, serialized ({@link serialize}: JSON, and what a logger prints of errors, causes and
+ * stacks), contains any of `secrets`: whole, or any run of `fragment` (default {@link FRAGMENT})
+ * characters of one. `where` names the output in the failure; `fragment` lowers the run length that
+ * counts (a JSON parser quotes about ten characters of its input).
  *
  * @example
  * ```ts
  * const secrets = secretsOf({ apiKey, privateKey: pem, signature })
  * expectNoSecrets(result, secrets, 'verify() result')
+ * expectNoSecrets(error, [API_KEY]) // plain values work too
  * ```
  */
 export function expectNoSecrets(
   output: unknown,
-  secrets: readonly NamedSecret[],
-  where: string,
+  secrets: SecretList,
+  where = 'output',
   options: { fragment?: number } = {},
 ): void {
-  const hit = findSecret(serialize(output), secrets, options.fragment)
+  const hit = findSecret(serialize(output), namedSecrets(secrets), options.fragment)
   expect(hit === null ? null : `${where} contains ${hit.name}`).toBeNull()
 }

@@ -209,6 +209,64 @@ describe('SmileServerSimulator.verifyPartnerRequest', () => {
     expect(await smile.verifyPartnerRequest({ ...legacy, partner_id: '85' })).toMatchObject({ ok: true })
   })
 
+  it('reads "85" as partner 085 for signature too, as the verifier does', async () => {
+    const signed = await partnerSignature.sign({ timestamp: new Date(now) })
+    for (const partner_id of ['85', '0085', 85]) {
+      expect(await smile.verifyPartnerRequest({ ...signed, partner_id })).toMatchObject({
+        ok: true,
+        scheme: 'signature',
+        partnerId: '085',
+      })
+    }
+  })
+
+  it.each([
+    ['partner_id and smile_client_id', { partner_id: '085', smile_client_id: '212' }, {}],
+    ['partner_id and the header, body transport', { partner_id: '085' }, { 'SmileID-Partner-ID': '212' }],
+    ['smile_client_id and the header', { smile_client_id: '212' }, { 'SmileID-Partner-ID': '085' }],
+  ])('refuses conflicting partner claims (%s) as malformed_credentials', async (_name, claims, headers) => {
+    // Before, the simulator took the first claim it found and accepted what the verifier refuses.
+    const signed = await partnerSignature.sign({ timestamp: new Date(now) })
+    const legacy = await partnerSecKey.sign({ timestamp: now })
+    for (const credentials of [signed, legacy]) {
+      expect(await smile.verifyPartnerRequest({ ...credentials, ...claims }, { headers })).toMatchObject({
+        ok: false,
+        reason: 'malformed_credentials',
+        partnerId: null,
+      })
+    }
+  })
+
+  it('classifies a sec_key sent in a field named signature by its shape', async () => {
+    const { sec_key, timestamp } = await partnerSecKey.sign({ timestamp: now })
+    expect(
+      await smile.verifyPartnerRequest({ signature: sec_key, timestamp, partner_id: '085' }),
+    ).toMatchObject({ ok: true, scheme: 'sec_key' })
+  })
+
+  it('never throws, whatever it is given', async () => {
+    const throwing = new Proxy(
+      {},
+      {
+        get: () => {
+          throw new Error('boom')
+        },
+      },
+    )
+    for (const [body, options] of [
+      [throwing, undefined],
+      [{ signature: 'x', timestamp: 't', partner_id: '085' }, throwing],
+      [null, null],
+      [42, { headers: throwing }],
+    ] as const) {
+      const result = await smile.verifyPartnerRequest(body, options as never)
+      expect(result.ok).toBe(false)
+      expect(['malformed_credentials', 'missing_credentials']).toContain(
+        (result as { reason: string }).reason,
+      )
+    }
+  })
+
   it('skips freshness when told to', async () => {
     const lenient = new SmileServerSimulator(keys, { now: () => now, freshness: false })
     const old = await partnerSignature.sign({ timestamp: '2001-01-01T00:00:00.000Z' })

@@ -20,11 +20,11 @@ import {
   type VerificationResult,
   type VerificationSuccess,
 } from '../../src/index.js'
+import { NOW, NOW_ISO, PARTNER } from '../support/fixtures.js'
 import { keyText, signatureVectors } from '../support/vectors.js'
 import { expectConfigurationError, printable } from '../support/assertions.js'
+import { expectNoSecrets } from '../support/secrets.js'
 
-/** The partner id of the vectors, as the portal spells it. */
-export const PARTNER = '085'
 /** A second partner id for multi-partner tests. */
 export const OTHER_PARTNER = '200'
 /** The vectors' signature API key. */
@@ -35,10 +35,6 @@ export const OTHER_API_KEY = 'other-partner-signature-key-42'
 export const PRIVATE_KEY = keyText('test_rsa1024_private_pkcs8.pem')
 /** The partner's "API Key for Sec Key" (base64 of the SPKI PEM, as the portal shows it). */
 export const SEC_KEY_API_KEY = keyText('apikey_b64_spki_pem.txt')
-/** 2023-11-14T22:13:20.000Z, the instant the signature vectors were made at. */
-export const NOW = 1_700_000_000_000
-/** `NOW` as an ISO string. */
-export const NOW_ISO = new Date(NOW).toISOString()
 
 const servers = new Map<string, LegacySecKeyAuth>()
 
@@ -147,38 +143,9 @@ export function expectRejected(
   return result
 }
 
-/** The secrets used here, plus fragments long enough that they cannot appear by chance. */
-export function secretProbes(secrets: ReadonlyArray<string>): string[] {
-  const probes: string[] = []
-  for (const secret of secrets) {
-    const compact = secret.replace(/\s+/g, '')
-    probes.push(secret)
-    if (compact.length > 24)
-      probes.push(
-        compact.slice(0, 24),
-        compact.slice(-24),
-        compact.slice(compact.length / 2, compact.length / 2 + 24),
-      )
-  }
-  // PEM bodies: every base64 line is a secret too (a line alone would leak part of the key).
-  for (const secret of secrets) {
-    for (const line of secret.split(/\r?\n/))
-      if (line.length >= 40 && !line.startsWith('-----')) probes.push(line)
-  }
-  return probes
-}
-
-/** Asserts that nothing `value` prints contains any of `secrets` or a long fragment of one. */
-export function expectNoSecrets(value: unknown, secrets: ReadonlyArray<string>): void {
-  const text = printable(value)
-  for (const probe of secretProbes(secrets)) {
-    expect(text.includes(probe), `a secret fragment of ${probe.length} chars was printed`).toBe(false)
-  }
-}
-
 /** Lets pending promise callbacks (rejected audit sinks, stream callbacks) run. */
 export function settle(): Promise<void> {
   return new Promise((resolve) => setImmediate(resolve))
 }
 
-export { expectConfigurationError, printable }
+export { expectConfigurationError, expectNoSecrets, NOW, NOW_ISO, PARTNER, printable }

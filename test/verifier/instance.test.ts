@@ -5,10 +5,11 @@
 import { mkdtemp, rm, writeFile } from 'node:fs/promises'
 import { hostname, tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { fileURLToPath, pathToFileURL } from 'node:url'
+import { pathToFileURL } from 'node:url'
 
-import { build } from 'esbuild'
 import { describe, expect, it } from 'vitest'
+
+import { bundleSrc, srcFile } from '../support/esbuild.js'
 
 import { defaultInstance as nodeDefault } from '../../src/verifier/instance-node.js'
 import { defaultInstance as webDefault } from '../../src/verifier/instance-web.js'
@@ -20,8 +21,6 @@ import {
   secKeyBody,
   signatureBody,
 } from './helpers.js'
-
-const root = fileURLToPath(new URL('../../', import.meta.url))
 
 describe('instance in audit records', () => {
   it('defaults to the host name on Node, on every kind of event', async () => {
@@ -70,27 +69,23 @@ describe('instance in a Worker or browser bundle', () => {
   it('resolves #instance to the web file: no node: import, and audit records carry null', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'smileid-instance-'))
     try {
-      const entry = join(dir, 'entry.mjs')
-      // The built package, as a Worker's bundler sees it (test runs build dist/ first).
-      await writeFile(
-        entry,
-        `export { DualModeVerifier, SignatureAuth } from ${JSON.stringify(pathToFileURL(join(root, 'dist/index.js')).pathname)}\n`,
-      )
-      const out = await build({
-        entryPoints: [entry],
-        bundle: true,
+      // src as a Worker's bundler sees the package: each `#…` import resolved through package.json's
+      // "imports" map under the Worker conditions, to the src file of the dist file it names.
+      const out = await bundleSrc({
+        runtime: 'worker',
+        stdin: {
+          contents: `export { DualModeVerifier, SignatureAuth } from ${JSON.stringify(srcFile('index.ts'))}\n`,
+          resolveDir: dir,
+          loader: 'js',
+        },
         write: false,
-        format: 'esm',
-        platform: 'browser',
-        conditions: ['workerd', 'worker', 'browser'],
-        logLevel: 'silent',
         metafile: true,
       })
       const code = out.outputFiles[0]!.text
       expect(code).not.toMatch(/["']node:/)
       const inputs = Object.keys(out.metafile.inputs)
-      expect(inputs.some((input) => input.endsWith('dist/verifier/instance-web.js'))).toBe(true)
-      expect(inputs.some((input) => input.endsWith('dist/verifier/instance-node.js'))).toBe(false)
+      expect(inputs.some((input) => input.endsWith('src/verifier/instance-web.ts'))).toBe(true)
+      expect(inputs.some((input) => input.endsWith('src/verifier/instance-node.ts'))).toBe(false)
 
       const bundle = join(dir, 'bundle.mjs')
       await writeFile(bundle, code)

@@ -1,110 +1,13 @@
 /**
- * Shared by the hostile-input tests: one test partner's keys, a verifier with both schemes, replay and an
- * audit recorder, genuinely signed requests to mutate, and the arbitraries that make hostile values.
+ * The hostile-input tests' own tools: the refusal contract and the arbitraries that make hostile values.
+ * The partner, the verifier and the signed requests they mutate are the suite's shared fixtures
+ * (`test/support/fixtures.ts`).
  */
 import fc from 'fast-check'
 import { expect } from 'vitest'
 
-import {
-  DualModeVerifier,
-  FAILURE_REASONS,
-  LegacySecKeyAuth,
-  MemoryReplayStore,
-  SignatureAuth,
-  type AuditEvent,
-  type VerificationResult,
-} from '../../src/index.js'
-import { createTestKeys, SmileServerSimulator, type TestKeys } from '../../src/testing/index.js'
-import { secretsOf, type NamedSecret } from '../support/secrets.js'
-
-/** The verifier's clock: 2023-11-14T22:13:20.000Z. */
-export const NOW = 1_700_000_000_000
-export const PARTNER = '085'
-
-/** One partner's keys, strategies in both roles, and a Smile simulator to sign callbacks. */
-export interface Partner {
-  keys: TestKeys
-  signature: SignatureAuth
-  /** Partner role: verifies Smile → partner sec_keys with the public key. */
-  secKey: LegacySecKeyAuth
-  /** Server role: signs Smile → partner sec_keys, verifies partner → Smile ones with the private key. */
-  smile: LegacySecKeyAuth
-  simulator: SmileServerSimulator
-}
-
-let partner: Partner | undefined
-
-/** The test partner, made once per test file. */
-export function testPartner(): Partner {
-  if (partner === undefined) {
-    const keys = createTestKeys({ partnerId: PARTNER })
-    partner = {
-      keys,
-      signature: new SignatureAuth({ partnerId: PARTNER, apiKey: keys.signatureApiKey }),
-      secKey: new LegacySecKeyAuth({ partnerId: PARTNER, apiKey: keys.secKeyApiKey }),
-      smile: new LegacySecKeyAuth({ partnerId: PARTNER, privateKey: keys.secKeyPrivateKey }),
-      simulator: new SmileServerSimulator(keys, { now: () => NOW }),
-    }
-  }
-  return partner
-}
-
-/** A verifier over both schemes at {@link NOW}, with replay protection; `events` receives its audit trail. */
-export function hostileVerifier(events: AuditEvent[] = []): DualModeVerifier {
-  const { signature, secKey } = testPartner()
-  return new DualModeVerifier({
-    partnerId: PARTNER,
-    signature,
-    secKey,
-    policy: { legacy: 'warn' },
-    replay: new MemoryReplayStore(),
-    audit: (event) => void events.push(event),
-    now: () => NOW,
-  })
-}
-
-/** Genuine requests in every shape the verifier accepts, to mutate. */
-export interface SignedRequests {
-  signatureBody: Record<string, unknown>
-  secKeyBody: Record<string, unknown>
-  /** A legacy value in a field named `signature`, as job_status responses carry it. */
-  secKeyAsSignatureBody: Record<string, unknown>
-  headers: Record<string, string>
-  headersBody: Record<string, unknown>
-}
-
-/** Signs one request of each shape at {@link NOW}. */
-export async function signedRequests(): Promise<SignedRequests> {
-  const { simulator, signature } = testPartner()
-  const signatureBody = await simulator.callbackBody({ scheme: 'signature', timestamp: new Date(NOW) })
-  const secKeyBody = await simulator.callbackBody({ scheme: 'sec_key', timestamp: NOW })
-  const legacy = await simulator.callbackBody({ scheme: 'sec_key', timestamp: Math.floor(NOW / 1000) })
-  const { sec_key: legacyValue, ...rest } = legacy
-  const signed = await signature.sign({ timestamp: new Date(NOW + 1000) })
-  return {
-    signatureBody,
-    secKeyBody,
-    secKeyAsSignatureBody: { ...rest, signature: legacyValue },
-    headers: {
-      'SmileID-Partner-ID': PARTNER,
-      'SmileID-Request-Signature': signed.signature,
-      'SmileID-Timestamp': signed.timestamp,
-    },
-    headersBody: { job_id: 'job-headers', result: { ResultCode: '1012' } },
-  }
-}
-
-/** Every secret a hostile test handles: keys, and the genuine credentials of {@link signedRequests}. */
-export function hostileSecrets(requests: SignedRequests): NamedSecret[] {
-  const { keys } = testPartner()
-  return secretsOf({
-    'signature API key': keys.signatureApiKey,
-    'sec_key API key': keys.secKeyApiKey,
-    'private key': keys.secKeyPrivateKey,
-    signature: [String(requests.signatureBody.signature), requests.headers['SmileID-Request-Signature']!],
-    sec_key: [String(requests.secKeyBody.sec_key), String(requests.secKeyAsSignatureBody.signature)],
-  })
-}
+import { FAILURE_REASONS, type VerificationResult } from '../../src/index.js'
+import { NOW } from '../support/fixtures.js'
 
 /** Checks the contract for a request that must be refused: a result, not accepted, a listed reason. */
 export function expectRefused(result: VerificationResult): void {

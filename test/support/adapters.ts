@@ -1,19 +1,11 @@
 /**
- * Every adapter mounted on a real server on 127.0.0.1, the way a user mounts it, plus a client that can send
- * what well-behaved clients do not: repeated headers, chunked bodies, bodies cut off mid-way, slow bodies.
+ * Every adapter mounted on a real server on 127.0.0.1, the way a user mounts it: the one adapter rig of the
+ * suite. Each server counts the calls that reached the verifier, collects the errors its framework saw and
+ * the statuses it sent, so a test can tell "refused before verification" from "verified and refused".
  *
- * Each server counts the calls that reached the verifier and collects the errors its framework saw, so a
- * test can tell "refused before verification" from "verified and refused".
+ * @module
  */
-import {
-  createServer,
-  request as httpRequest,
-  type IncomingMessage,
-  type Server,
-  type ServerResponse,
-  type ServerOptions,
-} from 'node:http'
-import { connect, type AddressInfo, type Socket } from 'node:net'
+import { createServer, type IncomingMessage, type ServerResponse, type ServerOptions } from 'node:http'
 
 import express from 'express'
 import Fastify from 'fastify'
@@ -24,7 +16,7 @@ import { smileIdAuth as fastifyAuth } from '../../src/adapters/fastify.js'
 import { withSmileIdAuth } from '../../src/adapters/fetch.js'
 import { sendRejection, verifyIncomingMessage } from '../../src/adapters/node.js'
 import type { DualModeVerifier } from '../../src/index.js'
-import { toRequest } from '../adapters/http.js'
+import { listen, toRequest } from './http.js'
 
 export const ROUTE = '/smile/callback'
 
@@ -59,21 +51,6 @@ function serverOptions(options: StartOptions): ServerOptions {
   if (timeout === undefined) return {}
   // Node checks request timeouts every connectionsCheckingInterval (30 s by default).
   return { requestTimeout: timeout, headersTimeout: timeout, connectionsCheckingInterval: 50 }
-}
-
-async function listen(server: Server): Promise<string> {
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject)
-    server.listen(0, '127.0.0.1', () => resolve())
-  })
-  return `http://127.0.0.1:${(server.address() as AddressInfo).port}`
-}
-
-function closeServer(server: Server): Promise<void> {
-  return new Promise((resolve) => {
-    server.close(() => resolve())
-    server.closeAllConnections()
-  })
 }
 
 /** Starts one adapter in front of `verifier`; the route answers 200 `{ accepted: true }` when it runs. */
@@ -125,8 +102,7 @@ export async function startAdapter(
     // Express's final handler prints errors unless the environment is "test".
     app.set('env', 'test')
     const server = createServer(serverOptions(options), recording(app))
-    url = await listen(server)
-    close = () => closeServer(server)
+    ;({ url, close } = await listen(server))
   } else if (name === 'fastify') {
     const app = Fastify({
       logger: false,
@@ -161,8 +137,7 @@ export async function startAdapter(
         })
       }),
     )
-    url = await listen(server)
-    close = () => closeServer(server)
+    ;({ url, close } = await listen(server))
   } else {
     const server = createServer(
       serverOptions(options),
@@ -170,6 +145,8 @@ export async function startAdapter(
         verifyIncomingMessage(counted, req, limitOption).then(
           (verification) => {
             if (!verification.ok) return sendRejection(res, verification)
+            // As the adapter's docs tell users: an accepted request's Deprecation / Sunset headers go out too.
+            for (const [header, value] of Object.entries(verification.headers)) res.setHeader(header, value)
             res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(accepted))
           },
           (error: unknown) => {
@@ -179,8 +156,7 @@ export async function startAdapter(
         )
       }),
     )
-    url = await listen(server)
-    close = () => closeServer(server)
+    ;({ url, close } = await listen(server))
   }
 
   return {
@@ -194,93 +170,4 @@ export async function startAdapter(
     ownBodyErrors: name !== 'express+json' && name !== 'fastify',
     close,
   }
-}
-
-/** A response as the client saw it. */
-export interface Reply {
-  status: number
-  text: string
-  json: Record<string, unknown> | undefined
-  headers: Record<string, string | string[] | undefined>
-}
-
-/** Options of {@link send}. */
-export interface SendOptions {
-  /** Headers; a list sends the header once per value. */
-  headers?: Record<string, string | string[]>
-  /** Send without Content-Length (Transfer-Encoding: chunked). */
-  chunked?: boolean
-  /** Content-Type; `null` sends none. Default `application/json`. */
-  contentType?: string | null
-}
-
-/** POSTs `body` and reads the whole answer. A server that answers before reading the upload is not an error. */
-export function send(url: string, body: string | Uint8Array, options: SendOptions = {}): Promise<Reply> {
-  const bytes = typeof body === 'string' ? Buffer.from(body, 'utf8') : Buffer.from(body)
-  const headers: Record<string, string | string[]> = { ...options.headers }
-  if (options.contentType !== null) headers['content-type'] = options.contentType ?? 'application/json'
-  if (options.chunked) headers['transfer-encoding'] = 'chunked'
-  else headers['content-length'] = String(bytes.length)
-  return new Promise((resolve, reject) => {
-    const req = httpRequest(url, { method: 'POST', headers, agent: false }, (res) => {
-      const chunks: Buffer[] = []
-      res.on('data', (chunk: Buffer) => chunks.push(chunk))
-      res.on('end', () => {
-        const text = Buffer.concat(chunks).toString('utf8')
-        let json: Record<string, unknown> | undefined
-        try {
-          json = JSON.parse(text) as Record<string, unknown>
-        } catch {
-          json = undefined
-        }
-        resolve({ status: res.statusCode ?? 0, text, json, headers: res.headers })
-      })
-      res.on('error', reject)
-    })
-    req.on('error', (error: NodeJS.ErrnoException) => {
-      if (error.code !== 'EPIPE' && error.code !== 'ECONNRESET') reject(error)
-    })
-    for (let offset = 0; offset < bytes.length || offset === 0; offset += 64 * 1024) {
-      req.write(bytes.subarray(offset, offset + 64 * 1024))
-      if (bytes.length === 0) break
-    }
-    req.end()
-  })
-}
-
-/** What a raw-socket exchange ended with. */
-export interface RawOutcome {
-  /** The status line's code, when the server answered before the socket closed. */
-  status: number | null
-  /** Everything the server sent. */
-  text: string
-}
-
-/** Opens a raw TCP connection to the server of `url`. */
-export function rawConnect(url: string): Promise<Socket> {
-  const { hostname, port } = new URL(url)
-  return new Promise((resolve, reject) => {
-    const socket = connect(Number(port), hostname, () => resolve(socket))
-    socket.once('error', reject)
-  })
-}
-
-/** Collects what the server sends until it closes the connection. */
-export function readUntilClosed(socket: Socket): Promise<RawOutcome> {
-  return new Promise((resolve) => {
-    const chunks: Buffer[] = []
-    socket.on('data', (chunk: Buffer) => chunks.push(chunk))
-    socket.on('error', () => undefined)
-    socket.on('close', () => {
-      const text = Buffer.concat(chunks).toString('latin1')
-      const match = /^HTTP\/1\.1 (\d{3})/.exec(text)
-      resolve({ status: match ? Number(match[1]) : null, text })
-    })
-  })
-}
-
-/** The head of a POST to `url` with the given header lines. */
-export function requestHead(url: string, lines: string[]): string {
-  const { pathname, host } = new URL(url)
-  return [`POST ${pathname} HTTP/1.1`, `Host: ${host}`, ...lines, '', ''].join('\r\n')
 }
