@@ -11,7 +11,7 @@ import { createApp as createExpressApp } from '../../examples/express.js'
 import { createApp as createFastifyApp } from '../../examples/fastify.js'
 import { createApp as createHonoApp } from '../../examples/hono.js'
 import { verifierFromEnv } from '../../examples/verifier.js'
-import { listen, post, serveFetch, type Running } from './http.js'
+import { listen, post, serveFetch, type Running } from '../support/http.js'
 
 const keys = createTestKeys({ partnerId: '085' })
 const smile = new SmileServerSimulator(keys)

@@ -15,7 +15,7 @@ import { SignatureAuth } from '../../src/schemes/signature.js'
 import { createTestKeys } from '../../src/testing/keys.js'
 import { SmileServerSimulator } from '../../src/testing/simulator.js'
 import { DualModeVerifier } from '../../src/verifier/dual-mode.js'
-import { callFetch, listen, post, type Running } from './http.js'
+import { callFetch, listen, post, type Running } from '../support/http.js'
 
 const keys = createTestKeys({ partnerId: '2343' })
 const smile = new SmileServerSimulator(keys)

@@ -23,7 +23,7 @@ import { sendRejection, verifyIncomingMessage } from '../../src/adapters/node.js
 import type { RequestVerifier } from '../../src/adapters/core.js'
 import type { BodySchema } from '../../src/adapters/body-schema.js'
 import type { VerificationSuccess } from '../../src/types.js'
-import { callFetch, listen, post, serveFetch, type Reply } from './http.js'
+import { callFetch, listen, post, serveFetch, type Reply } from '../support/http.js'
 
 export const ROUTE = '/smile/callback'
 
