@@ -25,7 +25,7 @@ export { SignatureAuth } from './schemes/signature.js'
 export type { SignatureAuthOptions } from './schemes/signature.js'
 export { LegacySecKeyAuth } from './schemes/sec-key.js'
 export type { LegacySecKeyAuthOptions } from './schemes/sec-key.js'
-export type { RsaJwk } from './keys.js'
+export type { RsaJwk } from './key-parsing.js'
 export type { ReplayOutcome, ReplayStore, UpgradeStore } from './replay/store.js'
 export type {
   AuditDirection,

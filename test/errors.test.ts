@@ -8,7 +8,7 @@ import { verifyIncomingMessage } from '../src/adapters/node.js'
 import { ConfigurationError } from '../src/errors.js'
 import { SignatureAuth } from '../src/schemes/signature.js'
 import { MigratingSigner } from '../src/signer.js'
-import { createTestKeys } from '../src/testing/keys.js'
+import { createTestKeys } from '../src/testing/test-keys.js'
 import { DualModeVerifier } from '../src/verifier/dual-mode.js'
 
 const keys = createTestKeys({ partnerId: '085' })

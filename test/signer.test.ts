@@ -5,7 +5,7 @@ import { ConfigurationError } from '../src/errors.js'
 import { LegacySecKeyAuth } from '../src/schemes/sec-key.js'
 import { SignatureAuth } from '../src/schemes/signature.js'
 import { MigratingSigner, type MigratingSignerOptions } from '../src/signer.js'
-import { createTestKeys } from '../src/testing/keys.js'
+import { createTestKeys } from '../src/testing/test-keys.js'
 import { SmileServerSimulator } from '../src/testing/simulator.js'
 
 const keys = createTestKeys({ partnerId: '085' })

@@ -20,7 +20,7 @@ import {
 } from '../claims.js'
 import { LegacySecKeyAuth, SignatureAuth, type Scheme } from '../index.js'
 import { formatDuration } from './args.js'
-import type { KeySource } from './keys.js'
+import type { KeySource } from './key-input.js'
 import {
   describeTimestamp,
   formatOffset,

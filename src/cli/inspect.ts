@@ -9,7 +9,7 @@ import { EXIT_OK, EXIT_REJECTED, UsageError, type CliContext, type Command, type
 import { formatJson } from './json.js'
 import { inspectCredential, type Finding, type Inspection, type Level } from './diagnose.js'
 import { parseHeaders, parseJsonObject, readBody } from './input.js'
-import { KEY_OPTIONS, SEC_KEY_ENV, SIGNATURE_KEY_ENV, readSecKeyKey, readSignatureKeys } from './keys.js'
+import { KEY_OPTIONS, SEC_KEY_ENV, SIGNATURE_KEY_ENV, readSecKeyKey, readSignatureKeys } from './key-input.js'
 import { indent, paint, pairs, type Tone } from './style.js'
 import { terminalSafe } from './terminal-text.js'
 

@@ -20,7 +20,7 @@ import {
 import { EXIT_OK, EXIT_REJECTED, UsageError, type CliContext, type Command, type Output } from './context.js'
 import { parseJsonObject, readTextFile } from './input.js'
 import { formatJson } from './json.js'
-import { SIGNATURE_KEY_ENV, readSignatureKeys, single } from './keys.js'
+import { SIGNATURE_KEY_ENV, readSignatureKeys, single } from './key-input.js'
 import { configurationToUsage } from './strategies.js'
 import { indent, paint, pairs } from './style.js'
 import { terminalSafe } from './terminal-text.js'

@@ -9,7 +9,7 @@ import { HELP_OPTION, helpHint, oneOf, parseCommand, required, type Parsed } fro
 import { EXIT_OK, UsageError, type CliContext, type Command } from './context.js'
 import { formatJson } from './json.js'
 import { readTextFile } from './input.js'
-import { SEC_KEY_ENV, SIGNATURE_KEY_ENV, readKeys, readSignatureKeys, single } from './keys.js'
+import { SEC_KEY_ENV, SIGNATURE_KEY_ENV, readKeys, readSignatureKeys, single } from './key-input.js'
 import { secKeyAuth, secKeyServerAuth, signatureAuth } from './strategies.js'
 
 const NAME = 'sign'

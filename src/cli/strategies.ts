@@ -8,7 +8,7 @@
 import { ConfigurationError, LegacySecKeyAuth, SignatureAuth } from '../index.js'
 import { helpHint } from './args.js'
 import { UsageError } from './context.js'
-import { SEC_KEY_ENV, SIGNATURE_KEY_ENV, type KeySource } from './keys.js'
+import { SEC_KEY_ENV, SIGNATURE_KEY_ENV, type KeySource } from './key-input.js'
 
 /**
  * `true` when `key` parses as an RSA public key, which a signature API key never is.

@@ -19,7 +19,7 @@ import {
 import { EXIT_OK, EXIT_REJECTED, UsageError, type CliContext, type Command, type Output } from './context.js'
 import { formatJson } from './json.js'
 import { parseHeaders, parseJsonObject, readBody } from './input.js'
-import { KEY_OPTIONS, SEC_KEY_ENV, SIGNATURE_KEY_ENV, readSecKeyKey, readSignatureKeys } from './keys.js'
+import { KEY_OPTIONS, SEC_KEY_ENV, SIGNATURE_KEY_ENV, readSecKeyKey, readSignatureKeys } from './key-input.js'
 import { configurationToUsage, secKeyAuth, signatureAuth } from './strategies.js'
 import { verifyHint, type HintContext } from './hints.js'
 import { indent, paint, pairs } from './style.js'

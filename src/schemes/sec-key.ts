@@ -22,7 +22,7 @@ import {
   toBase64Url,
   utf8,
 } from '../encoding.js'
-import { parsePrivateKey, parsePublicKey, rsaThumbprintInput, type RsaJwk } from '../keys.js'
+import { parsePrivateKey, parsePublicKey, rsaThumbprintInput, type RsaJwk } from '../key-parsing.js'
 import { readInstant } from '../timestamps.js'
 import type {
   AuthStrategy,

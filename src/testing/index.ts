@@ -6,8 +6,8 @@
  *
  * @module
  */
-export { createTestKeys } from './keys.js'
-export type { CreateTestKeysOptions, TestKeys } from './keys.js'
+export { createTestKeys } from './test-keys.js'
+export type { CreateTestKeysOptions, TestKeys } from './test-keys.js'
 export { TEST_KIT_ALLOW_PRODUCTION_ENV, TEST_KIT_IN_PRODUCTION } from './production-warning.js'
 export { SmileServerSimulator } from './simulator.js'
 export type {

@@ -12,7 +12,7 @@ import { ConfigurationError } from '../errors.js'
 import { LegacySecKeyAuth } from '../schemes/sec-key.js'
 import { SignatureAuth } from '../schemes/signature.js'
 import type { FreshnessOptions, Scheme, VerificationResult } from '../types.js'
-import type { TestKeys } from './keys.js'
+import type { TestKeys } from './test-keys.js'
 import { warnIfProduction } from './production-warning.js'
 
 warnIfProduction()

@@ -12,7 +12,7 @@ import { sendRejection, verifyIncomingMessage } from '../../src/adapters/node.js
 import { ConfigurationError } from '../../src/errors.js'
 import { LegacySecKeyAuth } from '../../src/schemes/sec-key.js'
 import { SignatureAuth } from '../../src/schemes/signature.js'
-import { createTestKeys } from '../../src/testing/keys.js'
+import { createTestKeys } from '../../src/testing/test-keys.js'
 import { SmileServerSimulator } from '../../src/testing/simulator.js'
 import { DualModeVerifier } from '../../src/verifier/dual-mode.js'
 import { callFetch, listen, post, type Running } from '../support/http.js'

@@ -18,7 +18,7 @@ import {
   type AuditEvent,
 } from '../../src/index.js'
 import { VERIFICATIONS_COUNTER, openTelemetryAuditSink } from '../../src/audit/opentelemetry.js'
-import { createTestKeys } from '../../src/testing/keys.js'
+import { createTestKeys } from '../../src/testing/test-keys.js'
 
 const keys = createTestKeys({ partnerId: '085' })
 const signer = new SignatureAuth({ partnerId: '085', apiKey: keys.signatureApiKey })

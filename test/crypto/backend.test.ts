@@ -17,7 +17,7 @@ import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
 
 import type { RsaPrivateKey, RsaPublicKey } from '../../src/crypto/backend.js'
-import { parsePrivateKey, parsePublicKey } from '../../src/keys.js'
+import { parsePrivateKey, parsePublicKey } from '../../src/key-parsing.js'
 import { keyText, secKeyVectors } from '../support/vectors.js'
 
 const vectors = secKeyVectors()

@@ -11,7 +11,7 @@ import type { CryptoBackend, RsaPrivateComponents, RsaPublicComponents } from '.
 import { backend as nodeBackend } from '../../src/crypto/node.js'
 import { backend as webBackend } from '../../src/crypto/portable.js'
 import { LegacySecKeyAuth, SignatureAuth } from '../../src/index.js'
-import { parsePrivateKey, parsePublicKey } from '../../src/keys.js'
+import { parsePrivateKey, parsePublicKey } from '../../src/key-parsing.js'
 
 interface Key {
   pem: string

@@ -12,7 +12,7 @@ import {
   parseGatewayConfig,
   resolveGatewayConfig,
 } from '../../src/gateway/config.js'
-import { createTestKeys } from '../../src/testing/keys.js'
+import { createTestKeys } from '../../src/testing/test-keys.js'
 import { run } from '../cli/helpers.js'
 import { tempDir } from './harness.js'
 

@@ -9,7 +9,7 @@ import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 
 import { SignatureAuth } from '../../src/schemes/signature.js'
-import { createTestKeys } from '../../src/testing/keys.js'
+import { createTestKeys } from '../../src/testing/test-keys.js'
 import { SmileServerSimulator } from '../../src/testing/simulator.js'
 import { freePort } from '../support/redis-server.js'
 import {

@@ -11,7 +11,7 @@ import { afterAll, describe, expect, it } from 'vitest'
 import { parseGatewayConfig, resolveGatewayConfig, GatewayConfigError } from '../../src/gateway/config.js'
 import { jsonLogger } from '../../src/gateway/log.js'
 import { startGateway } from '../../src/gateway/server.js'
-import { createTestKeys } from '../../src/testing/keys.js'
+import { createTestKeys } from '../../src/testing/test-keys.js'
 import { SmileServerSimulator } from '../../src/testing/simulator.js'
 import { send, signedCallback, startUpstream, tempDir } from './harness.js'
 

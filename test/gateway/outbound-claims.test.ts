@@ -10,7 +10,7 @@ import { parseGatewayConfig, resolveGatewayConfig } from '../../src/gateway/conf
 import { jsonLogger } from '../../src/gateway/log.js'
 import { startGateway } from '../../src/gateway/server.js'
 import { SignatureAuth } from '../../src/schemes/signature.js'
-import { createTestKeys } from '../../src/testing/keys.js'
+import { createTestKeys } from '../../src/testing/test-keys.js'
 import { send, startUpstream, type Upstream } from './harness.js'
 
 const keys = createTestKeys({ partnerId: '085' })

@@ -4,7 +4,7 @@
  */
 import { afterAll, beforeAll, expect } from 'vitest'
 
-import { createTestKeys } from '../../src/testing/keys.js'
+import { createTestKeys } from '../../src/testing/test-keys.js'
 import { SmileServerSimulator } from '../../src/testing/simulator.js'
 import { describeRedis, redisLookup, RedisServer } from '../support/redis-server.js'
 import {

@@ -6,7 +6,7 @@ import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { afterAll, expect, it } from 'vitest'
 
-import { createTestKeys } from '../../src/testing/keys.js'
+import { createTestKeys } from '../../src/testing/test-keys.js'
 import { SmileServerSimulator } from '../../src/testing/simulator.js'
 import { eventually, send, startGatewayProcess, startUpstream, tempDir, type Upstream } from './harness.js'
 

@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 
 import { DualModeVerifier, SignatureAuth, type VerificationResult } from '../../src/index.js'
 import { RedisReplayStore, RedisStoreError } from '../../src/replay/redis.js'
-import { createTestKeys } from '../../src/testing/keys.js'
+import { createTestKeys } from '../../src/testing/test-keys.js'
 import { describeRedis, redisLookup, RedisServer } from '../support/redis-server.js'
 import { clientKinds, connectClient, sleep, type TestClient } from './redis-clients.js'
 

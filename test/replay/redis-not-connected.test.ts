@@ -14,7 +14,7 @@ import {
   RedisUpgradeStore,
   type RedisClientLike,
 } from '../../src/replay/redis.js'
-import { createTestKeys } from '../../src/testing/keys.js'
+import { createTestKeys } from '../../src/testing/test-keys.js'
 import { describeRedis, redisLookup, RedisServer } from '../support/redis-server.js'
 import { connectClient } from './redis-clients.js'
 

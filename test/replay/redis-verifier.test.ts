@@ -14,7 +14,7 @@ import {
   type VerificationSuccess,
 } from '../../src/index.js'
 import { RedisReplayStore, RedisUpgradeStore } from '../../src/replay/redis.js'
-import { createTestKeys } from '../../src/testing/keys.js'
+import { createTestKeys } from '../../src/testing/test-keys.js'
 import { describeRedis, redisLookup, RedisServer } from '../support/redis-server.js'
 import {
   clientKinds,

@@ -17,7 +17,7 @@ import {
   smartSelfieCallbackSchema,
   smileCallbackSchema,
 } from '../../src/schemas/index.js'
-import { createTestKeys } from '../../src/testing/keys.js'
+import { createTestKeys } from '../../src/testing/test-keys.js'
 import { SmileServerSimulator } from '../../src/testing/simulator.js'
 
 function fixture(name: string): Record<string, unknown> {

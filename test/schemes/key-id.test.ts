@@ -9,7 +9,7 @@ import { describe, expect, it } from 'vitest'
 
 import { VERIFY_NOW } from '../../src/schemes/common.js'
 import { LegacySecKeyAuth, type RsaJwk } from '../../src/index.js'
-import { rsaThumbprintInput } from '../../src/keys.js'
+import { rsaThumbprintInput } from '../../src/key-parsing.js'
 import { keyText } from '../support/vectors.js'
 import { backendName, expectOk } from './helpers.js'
 

@@ -87,7 +87,7 @@ describe('the test kit under NODE_ENV=production', () => {
     const emit = vi.spyOn(process, 'emitWarning').mockImplementation(() => undefined)
     vi.resetModules()
     await import('../../src/testing/simulator.js')
-    await import('../../src/testing/keys.js')
+    await import('../../src/testing/test-keys.js')
     vi.resetModules()
     const kit = await import('../../src/testing/index.js')
     expect(kit.createTestKeys).toBeTypeOf('function')

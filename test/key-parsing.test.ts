@@ -3,7 +3,7 @@ import { createPrivateKey, createPublicKey, generateKeyPairSync } from 'node:cry
 import { describe, expect, it } from 'vitest'
 
 import { ConfigurationError } from '../src/errors.js'
-import { parsePrivateKey, parsePublicKey, type RsaJwk } from '../src/keys.js'
+import { parsePrivateKey, parsePublicKey, type RsaJwk } from '../src/key-parsing.js'
 import { keyBytes, keyText, secKeyVectors } from './support/vectors.js'
 
 const vectors = secKeyVectors()
