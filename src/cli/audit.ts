@@ -86,9 +86,6 @@ interface Source {
  * ```
  */
 export const audit: Command = {
-  name: NAME,
-  summary:
-    'the legacy switch-off verdict from JSONL audit logs; exit 0 ready, 1 not ready, 3 insufficient evidence',
   help: HELP,
   async run(context: CliContext): Promise<number> {
     const { values, positionals } = parseCommand(NAME, context.argv, OPTIONS, Number.MAX_SAFE_INTEGER)

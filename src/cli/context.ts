@@ -62,10 +62,6 @@ export class UsageError extends Error {
 
 /** A command: parses its own arguments and returns an exit code. */
 export interface Command {
-  /** The name typed after `smileid-auth`. */
-  readonly name: string
-  /** One line for the command list. */
-  readonly summary: string
   /** The full `--help` text. */
   readonly help: string
   /** Runs the command; throws {@link UsageError} for usage mistakes. */

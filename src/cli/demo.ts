@@ -61,8 +61,6 @@ interface Line {
  * ```
  */
 export const demo: Command = {
-  name: NAME,
-  summary: 'run a simulated Smile ID server and a dual-mode receiver on loopback',
   help: HELP,
   async run(context: CliContext): Promise<number> {
     parseCommand(NAME, context.argv, HELP_OPTION, 0)

@@ -50,8 +50,6 @@ Exit codes: 0 stopped cleanly, 2 configuration error (the message names the fiel
  * ```
  */
 export const gateway: Command = {
-  name: NAME,
-  summary: 'run the verifying inbound / re-signing outbound proxy from a JSON config',
   help: HELP,
   async run(context: CliContext): Promise<number> {
     const { values } = parseCommand(NAME, context.argv, OPTIONS, 0)

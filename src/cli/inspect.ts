@@ -65,8 +65,6 @@ Exit codes: 0 nothing wrong found, 1 a problem was found, 2 usage error.
  * ```
  */
 export const inspect: Command = {
-  name: NAME,
-  summary: "explain a credential and the likely cause of Smile ID's 2204/2205 errors",
   help: HELP,
   async run(context: CliContext): Promise<number> {
     const { values, positionals } = parseCommand(NAME, context.argv, OPTIONS, 1)

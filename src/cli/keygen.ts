@@ -43,8 +43,6 @@ Exit codes: 0 printed, 2 usage error.
  * ```
  */
 export const keygen: Command = {
-  name: NAME,
-  summary: 'print a fresh set of test keys as JSON',
   help: HELP,
   async run(context: CliContext): Promise<number> {
     const { values } = parseCommand(NAME, context.argv, OPTIONS, 0)

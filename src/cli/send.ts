@@ -101,8 +101,6 @@ interface SendReport {
  * ```
  */
 export const send: Command = {
-  name: NAME,
-  summary: "post a signed test callback to your endpoint and print its answer (like 'stripe trigger')",
   help: HELP,
   async run(context: CliContext): Promise<number> {
     const { values, positionals } = parseCommand(NAME, context.argv, OPTIONS, 1)

@@ -69,8 +69,6 @@ Example:
  * ```
  */
 export const sign: Command = {
-  name: NAME,
-  summary: 'print credential fields (signature or sec_key) for a request',
   help: HELP,
   async run(context: CliContext): Promise<number> {
     const { values } = parseCommand(NAME, context.argv, OPTIONS, 0)

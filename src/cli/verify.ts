@@ -76,8 +76,6 @@ Exit codes: 0 accepted, 1 rejected, 2 usage or configuration error (bad flag, mi
  * ```
  */
 export const verify: Command = {
-  name: NAME,
-  summary: 'verify a callback body; exit 0 accepted, 1 rejected',
   help: HELP,
   async run(context: CliContext): Promise<number> {
     const { values, positionals } = parseCommand(NAME, context.argv, OPTIONS, 1)
