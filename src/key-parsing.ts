@@ -377,7 +377,7 @@ export function rsaKeyKind(value: unknown): RsaKeyKind | null {
  * Text short and plain enough to be the signature scheme's API key (a UUID, a hex or base64 token)
  * rather than any RSA key: every encoding of an RSA-1024 key is longer than 150 characters.
  */
-export function looksLikeSignatureApiKey(value: unknown): boolean {
+function looksLikeSignatureApiKey(value: unknown): boolean {
   return typeof value === 'string' && /^[A-Za-z0-9+/=_-]{16,128}$/.test(value.trim())
 }
 

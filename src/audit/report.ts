@@ -280,7 +280,7 @@ function ranked(map: Map<string, number> | null): LegacyCount[] {
  *
  * @internal
  */
-export function comparePartnerIds(a: string, b: string): number {
+function comparePartnerIds(a: string, b: string): number {
   const da = /^\d+$/.test(a)
   const db = /^\d+$/.test(b)
   if (da && db) {

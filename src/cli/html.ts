@@ -49,7 +49,7 @@ const COLOURS = {
  * escapeHtml('<b>085</b>') // '&lt;b&gt;085&lt;/b&gt;'
  * ```
  */
-export function escapeHtml(text: string): string {
+function escapeHtml(text: string): string {
   return text.replace(
     /[&<>"']/g,
     (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c] ?? c,

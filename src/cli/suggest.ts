@@ -15,7 +15,7 @@
  * editDistance('sgin', 'sign') // 1
  * ```
  */
-export function editDistance(a: string, b: string): number {
+function editDistance(a: string, b: string): number {
   const rows = a.length + 1
   const cols = b.length + 1
   const d: number[][] = Array.from({ length: rows }, (_, i) =>

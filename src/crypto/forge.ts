@@ -30,7 +30,7 @@ function rawRsaOf(forge: Forge): RawRsa {
 let forgeModule: Promise<Forge> | undefined
 
 /** Loads node-forge once, on first use. */
-export function loadForge(): Promise<Forge> {
+function loadForge(): Promise<Forge> {
   forgeModule ??= import('node-forge').then((m) =>
     withWorkingRandom(((m as { default?: Forge }).default ?? m) as Forge),
   )
