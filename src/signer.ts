@@ -164,8 +164,8 @@ export class MigratingSigner {
     ) {
       // Partner ids are not secrets, and seeing both is what tells a typo from two different accounts.
       fail(
-        `MigratingSigner: signature and secKey are for different partner ids (${describe(signature.partnerId)} and ` +
-          `${describe(secKey.partnerId)}); one signer signs for one partner`,
+        `MigratingSigner: signature and secKey are for different partner ids (${partnerText(signature.partnerId)} and ` +
+          `${partnerText(secKey.partnerId)}); one signer signs for one partner`,
       )
     }
 
@@ -385,6 +385,11 @@ const SIGNER_OPTION_KEYS = ['signature', 'secKey', 'use', 'audit', 'onAuditError
 const ROLLOUT_KEYS = ['signaturePercent', 'routingKey'] as const
 const USE_TEXT = "'signature', 'sec_key' or { signaturePercent: 0–100 }"
 
+/** Digit partner ids are shown (they are not secrets); anything else only by its length, as it could be a key. */
+function partnerText(partnerId: string): string {
+  return /^\d{1,15}$/.test(partnerId) ? `"${partnerId}"` : describe(partnerId)
+}
+
 function useMessage(use: unknown): string {
   if (use === undefined) return `use is missing: it must be ${USE_TEXT}`
   let hint = ''
@@ -411,11 +416,11 @@ function checkPercent(value: unknown): number {
   if (value === undefined) fail(`${base}; it is missing`)
   let hint = ''
   if (typeof value === 'string') {
-    const number = parseFloat(value)
-    hint = Number.isFinite(number) ? `; pass the number ${String(number)}, not a string` : ''
-  } else if (typeof value === 'number' && value > 100 && value <= 10_000 && Number.isInteger(value / 100)) {
-    hint = '; 100 already means every request'
-  } else if (typeof value === 'number' && value < 0) hint = '; 0 means no request'
+    if (/^\s*\d+(\.\d+)?\s*%?\s*$/.test(value))
+      hint = `; pass the number ${String(parseFloat(value))}, not a string`
+  } else if (typeof value === 'number' && value > 100)
+    hint = '; it is a percentage: 100 already means every request'
+  else if (typeof value === 'number' && value < 0) hint = '; 0 already means no request'
   return fail(`${base} (got ${describe(value)})${hint}`)
 }
 
