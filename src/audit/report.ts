@@ -88,6 +88,9 @@ export interface SummarizeOptions {
   quietPeriodDays?: number
 }
 
+/** Ten years: a longer quiet period is a unit slip, and a verdict that could never be `ready`. */
+const MAX_QUIET_DAYS = 3650
+
 const SUMMARIZE_OPTION_KEYS = ['since', 'now', 'quietPeriodDays'] as const
 
 /**
@@ -159,16 +162,16 @@ export class AuditSummary {
     const since: unknown = options.since
     this.#sinceMs = since === undefined ? -Infinity : checkDateOption(since, `${owner}: since`).getTime()
     const quiet: unknown = options.quietPeriodDays ?? 30
-    if (!(typeof quiet === 'number' && quiet >= 0 && Number.isFinite(quiet))) {
+    if (!(typeof quiet === 'number' && quiet >= 0 && quiet <= MAX_QUIET_DAYS)) {
       const hint =
         typeof quiet === 'string'
           ? '; pass a number, not a string'
-          : typeof quiet === 'number' && quiet > 1000
-            ? '; the value is in days, not milliseconds'
+          : typeof quiet === 'number' && quiet > MAX_QUIET_DAYS && Number.isFinite(quiet)
+            ? '; the value is in days, not milliseconds or seconds'
             : ''
       throw new ConfigurationError(
         'invalid_options',
-        `${owner}: quietPeriodDays must be a number of days, 0 or more (default 30) (got ${describe(quiet)})${hint}`,
+        `${owner}: quietPeriodDays must be a number of days from 0 to ${MAX_QUIET_DAYS} (default 30) (got ${describe(quiet)})${hint}`,
       )
     }
     this.#quietPeriodDays = quiet
