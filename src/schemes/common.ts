@@ -155,7 +155,7 @@ export function checkDigitPartnerId(partnerId: unknown): string {
   if (!/^\d{1,15}$/.test(id)) {
     throw new ConfigurationError(
       'invalid_partner_id',
-      `partnerId must be 1 to 15 digits, such as "085", for the sec_key scheme (it hashes the integer value) (got ${describe(id)})`,
+      `partnerId must be 1 to 15 digits for the sec_key scheme, such as "085" (it hashes the integer value) (got ${describe(id)})`,
     )
   }
   return id
