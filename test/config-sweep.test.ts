@@ -141,12 +141,12 @@ const targets: Target[] = [
   {
     name: 'express smileIdAuth',
     build: (extra) => expressAuth({ verifier, ...extra } as never),
-    options: ['verifier', 'limit', 'body'],
+    options: ['verifier', 'limit', 'body', 'onFailure'],
   },
   {
     name: 'hono smileIdAuth',
     build: (extra) => honoAuth({ verifier, ...extra } as never),
-    options: ['verifier', 'limit', 'body'],
+    options: ['verifier', 'limit', 'body', 'onFailure', 'sourceIp'],
   },
   {
     name: 'fastify smileIdAuth',
@@ -159,17 +159,17 @@ const targets: Target[] = [
         await app.close()
       }
     },
-    options: ['verifier', 'limit', 'body'],
+    options: ['verifier', 'limit', 'body', 'onFailure'],
   },
   {
     name: 'SmileIdAuthGuard',
     build: (extra) => new SmileIdAuthGuard({ verifier, ...extra } as never),
-    options: ['verifier', 'limit', 'body'],
+    options: ['verifier', 'limit', 'body', 'onFailure'],
   },
   {
     name: 'withSmileIdAuth',
     build: (extra) => withSmileIdAuth(verifier, () => new Response('ok'), extra as never),
-    options: ['limit', 'body'],
+    options: ['limit', 'body', 'onFailure', 'sourceIp'],
   },
   {
     name: 'verifyRequest',

@@ -284,6 +284,24 @@ function bodyHint(body: unknown): string {
   return ''
 }
 
+/**
+ * Validates an adapter's hook options (`onFailure`, a `sourceIp` reader) once, at construction: a hook
+ * that is not a function would otherwise fail on the first rejected request, as a 500.
+ */
+export function checkHooks(options: object, names: readonly string[], where: string): void {
+  for (const name of names) {
+    const value: unknown = (options as Record<string, unknown>)[name]
+    if (value === undefined || typeof value === 'function') continue
+    throw new ConfigurationError(
+      'invalid_options',
+      `${where}: ${name} must be a function (got ${describe(value)})` +
+        (name === 'onFailure' && typeof value === 'object' && value !== null
+          ? '; pass (failure, …) => a response, not a response'
+          : ''),
+    )
+  }
+}
+
 /** Validates an adapter's `body` option once, at construction. */
 export function checkBodyOption(body: unknown, where: string): BodySchema | undefined {
   if (body === undefined) return undefined

@@ -13,6 +13,7 @@ import {
   bodyAlreadyRead,
   checkAdapterOptions,
   checkBodyOption,
+  checkHooks,
   rejectionBody,
   verifyPorts,
   webHeaders,
@@ -139,6 +140,7 @@ export function withSmileIdAuth<Args extends unknown[], S extends BodySchema | u
       `withSmileIdAuth needs a handler (request, context) => Response as its second argument (got ${describe(handler)})`,
     )
   const schema = checkBodyOption(options.body, 'withSmileIdAuth')
+  checkHooks(options, ['onFailure', 'sourceIp'], 'withSmileIdAuth')
   const { onFailure, sourceIp } = options
 
   return async (request, ...args) => {

@@ -104,6 +104,35 @@ describe.each(builders.filter(({ name }) => name !== 'node verifyIncomingMessage
   },
 )
 
+// The builders that take hooks, and which hooks each takes.
+const hooks: Record<string, readonly string[]> = {
+  express: ['onFailure'],
+  hono: ['onFailure', 'sourceIp'],
+  fastify: ['onFailure'],
+  nestjs: ['onFailure'],
+  'fetch withSmileIdAuth': ['onFailure', 'sourceIp'],
+}
+
+describe.each(builders.filter(({ name }) => name in hooks))(
+  '$name hook option messages',
+  ({ name, where, build }) => {
+    it.each(hooks[name]!.map((hook) => ({ hook })))('$hook not a function', async ({ hook }) => {
+      await expectConfigError(() => build({ verifier, [hook]: 'x-forwarded-for' }), {
+        code: 'invalid_options',
+        includes: [`${where}: ${hook} must be a function (got "x-forwarded-for")`],
+      })
+    })
+
+    it('onFailure given a response instead of a function', async () => {
+      await expectConfigError(() => build({ verifier, onFailure: { status: 401 } }), {
+        includes: [
+          `${where}: onFailure must be a function (got an object); pass (failure, …) => a response, not a response`,
+        ],
+      })
+    })
+  },
+)
+
 describe('option-object adapters name the positional slip', () => {
   it.each([
     {
