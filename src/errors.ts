@@ -13,7 +13,9 @@ export type ConfigurationErrorCode =
 
 /**
  * A mistake in the calling code: a bad key, a partner id the scheme cannot use, an invalid option. The
- * message names the problem, never the key.
+ * message names the option, what was given (a value that could be a key only by its kind and length),
+ * what is allowed and, where one is common, the likely slip; an unknown option name comes with the
+ * closest known one. Branch on `code`, not on the message.
  *
  * Where it is thrown:
  * - at construction: the strategies, `DualModeVerifier`, `MigratingSigner`, the stores and sinks, and the
@@ -22,7 +24,8 @@ export type ConfigurationErrorCode =
  * - by the few calls whose arguments are the caller's own code and never a request's content:
  *   `verifyRequest(…)` / `verifyIncomingMessage(…)` for their options (a rejected promise, before any
  *   request is read), and `MigratingSigner`'s `sign`, `signBody` and `headers` (a body that is not an
- *   object, a routing key that is not a string, `headers()` without a signature strategy).
+ *   object, a routing key that is not a string, `headers()` without a signature strategy), and
+ *   `summarizeAudit(…)` / `LegacyUsageTracker.report(now)` for a `since` or `now` that is not a Date.
  *
  * Never for anything a request sender controls: a request that cannot be verified is a result
  * (`verify()` never throws) or, in the adapters, a typed answer. A Fetch request whose body the app itself

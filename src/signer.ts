@@ -8,6 +8,7 @@ import { hashBackend as backend } from '#crypto-hash'
 import type { AuditEvent, AuditSink } from './audit/events.js'
 import { emitAudit, normalizeSinks } from './audit/dispatch.js'
 import { ConfigurationError } from './errors.js'
+import { checkKnownKeys, describe } from './verifier/options.js'
 import type { LegacySecKeyAuth } from './schemes/sec-key.js'
 import type { SignatureAuth } from './schemes/signature.js'
 import type { Scheme, SecKeyCredentials, SignatureCredentials, Transport } from './types.js'
@@ -135,21 +136,25 @@ export class MigratingSigner {
 
   /** @throws `ConfigurationError` (`invalid_options`) when `use` names a scheme that is not configured, and for bad options. */
   constructor(options: MigratingSignerOptions) {
-    if (typeof options !== 'object' || options === null) {
-      throw new ConfigurationError('invalid_options', 'MigratingSigner needs { use, signature?, secKey? }')
+    if (typeof options !== 'object' || options === null || Array.isArray(options)) {
+      fail(`MigratingSigner needs an options object { use, signature?, secKey? } (got ${describe(options)})`)
     }
+    checkKnownKeys(options, SIGNER_OPTION_KEYS, 'MigratingSigner')
     const { signature, secKey, use } = options
     if (signature !== undefined && !isStrategy(signature, 'signature')) {
-      throw new ConfigurationError('invalid_options', 'signature must be a SignatureAuth')
+      fail(
+        `MigratingSigner: signature must be a SignatureAuth (got ${strategyText(signature)})${strategyHint(signature, 'signature')}`,
+      )
     }
     if (secKey !== undefined && !isStrategy(secKey, 'sec_key')) {
-      throw new ConfigurationError('invalid_options', 'secKey must be a LegacySecKeyAuth')
+      fail(
+        `MigratingSigner: secKey must be a LegacySecKeyAuth (got ${strategyText(secKey)})${strategyHint(secKey, 'secKey')}`,
+      )
     }
     if (secKey?.role === 'server') {
       // A private-key strategy signs type-1 values, which Smile ID cannot decrypt: a request would fail later.
-      throw new ConfigurationError(
-        'invalid_options',
-        'secKey must be in the partner role: build LegacySecKeyAuth with apiKey (the public key), not privateKey',
+      fail(
+        'MigratingSigner: secKey must be in the partner role: build LegacySecKeyAuth with apiKey (the public key), not privateKey',
       )
     }
     if (
@@ -157,42 +162,54 @@ export class MigratingSigner {
       secKey !== undefined &&
       !samePartner(signature.partnerId, secKey.partnerId)
     ) {
-      throw new ConfigurationError('invalid_options', 'signature and secKey are for different partner ids')
+      // Partner ids are not secrets, and seeing both is what tells a typo from two different accounts.
+      fail(
+        `MigratingSigner: signature and secKey are for different partner ids (${partnerText(signature.partnerId)} and ` +
+          `${partnerText(secKey.partnerId)}); one signer signs for one partner`,
+      )
     }
 
     let percent: number
     let defaultKey: string | undefined
     if (use === 'signature') percent = 100
     else if (use === 'sec_key') percent = 0
-    else if (typeof use === 'object' && use !== null) {
-      percent = use.signaturePercent
-      if (typeof percent !== 'number' || !Number.isFinite(percent) || percent < 0 || percent > 100) {
-        throw new ConfigurationError('invalid_options', 'use.signaturePercent must be a number from 0 to 100')
+    else if (typeof use === 'object' && use !== null && !Array.isArray(use)) {
+      checkKnownKeys(use, ROLLOUT_KEYS, 'MigratingSigner use')
+      percent = checkPercent((use as Partial<SignerRollout>).signaturePercent)
+      const routingKey: unknown = (use as Partial<SignerRollout>).routingKey
+      if (routingKey !== undefined && (typeof routingKey !== 'string' || routingKey === '')) {
+        fail(
+          `MigratingSigner: use.routingKey must be a non-empty string (got ${describe(routingKey)})` +
+            (typeof routingKey === 'number' ? `; pass String(${String(routingKey)})` : ''),
+        )
       }
-      if (use.routingKey !== undefined && (typeof use.routingKey !== 'string' || use.routingKey === '')) {
-        throw new ConfigurationError('invalid_options', 'use.routingKey must be a non-empty string')
-      }
-      defaultKey = use.routingKey
+      defaultKey = routingKey
     } else {
-      throw new ConfigurationError(
-        'invalid_options',
-        'use must be "signature", "sec_key" or { signaturePercent }',
-      )
+      fail(`MigratingSigner: ${useMessage(use)}`)
     }
     if (percent > 0 && signature === undefined) {
-      throw new ConfigurationError(
-        'invalid_options',
-        'use can pick the signature scheme, but no signature strategy is configured',
+      fail(
+        `MigratingSigner: use can pick the signature scheme (${describeUse(use)}), but no signature strategy is ` +
+          "configured: add signature: new SignatureAuth({ partnerId, apiKey }), or set use: 'sec_key'",
       )
     }
     if (percent < 100 && secKey === undefined) {
-      throw new ConfigurationError(
-        'invalid_options',
-        'use can pick the sec_key scheme, but no secKey strategy is configured',
+      fail(
+        `MigratingSigner: use can pick the sec_key scheme (${describeUse(use)}), but no secKey strategy is ` +
+          "configured: add secKey: new LegacySecKeyAuth({ partnerId, apiKey }), or set use: 'signature'",
       )
     }
     if (options.now !== undefined && typeof options.now !== 'function') {
-      throw new ConfigurationError('invalid_options', 'now must be a function returning epoch milliseconds')
+      fail(
+        `MigratingSigner: now must be a function returning epoch milliseconds, such as () => Date.now() ` +
+          `(got ${describe(options.now)})`,
+      )
+    }
+    checkSinks(options.audit)
+    if (options.onAuditError !== undefined && typeof options.onAuditError !== 'function') {
+      fail(
+        `MigratingSigner: onAuditError must be a function (error, event) => void (got ${describe(options.onAuditError)})`,
+      )
     }
 
     this.#signature = signature
@@ -241,7 +258,7 @@ export class MigratingSigner {
    * object or a `routingKey` that is not a string: the caller's own arguments, never a request's content.
    */
   async sign(options: SignerSignOptions = {}): Promise<SignedCredentials> {
-    const signed = await this.#sign(await this.schemeFor(checkSignOptions(options)), options)
+    const signed = await this.#sign(await this.schemeFor(checkSignOptions(options, 'sign')), options)
     this.#emit(signed.scheme, 'body', options, undefined)
     return signed
   }
@@ -260,9 +277,12 @@ export class MigratingSigner {
    */
   async signBody<T extends object>(body: T, options: SignerSignOptions = {}): Promise<SignedBody<T>> {
     if (typeof body !== 'object' || body === null || Array.isArray(body)) {
-      throw new ConfigurationError('invalid_options', 'signBody needs a plain object body')
+      fail(
+        `MigratingSigner.signBody needs a plain object body (got ${describe(body)})` +
+          (typeof body === 'string' ? '; pass the object, not its JSON text' : ''),
+      )
     }
-    const signed = await this.#sign(await this.schemeFor(checkSignOptions(options)), options)
+    const signed = await this.#sign(await this.schemeFor(checkSignOptions(options, 'signBody')), options)
     const copy: Record<string, unknown> = { ...(body as Record<string, unknown>) }
     delete copy.signature
     delete copy.sec_key
@@ -284,11 +304,11 @@ export class MigratingSigner {
    * {@link MigratingSigner.sign}.
    */
   async headers(options: SignerSignOptions = {}): Promise<SmileIdHeaders> {
-    checkSignOptions(options)
+    checkSignOptions(options, 'headers')
     if (this.#signature === undefined) {
-      throw new ConfigurationError(
-        'invalid_options',
-        'headers() needs the signature scheme: configure a signature strategy',
+      fail(
+        'MigratingSigner.headers() needs the signature scheme (headers exist only for it): configure a signature ' +
+          'strategy, or send the sec_key credentials in the body with signBody()',
       )
     }
     const signed = await this.#sign('signature', options)
@@ -339,14 +359,108 @@ export class MigratingSigner {
   }
 }
 
-function checkSignOptions(options: SignerSignOptions): string | undefined {
-  if (typeof options !== 'object' || options === null) {
-    throw new ConfigurationError('invalid_options', 'sign options must be an object')
+function checkSignOptions(options: SignerSignOptions, method: string): string | undefined {
+  if (typeof options !== 'object' || options === null || Array.isArray(options)) {
+    fail(
+      `MigratingSigner.${method} options must be an object { routingKey?, timestamp?, route? } (got ${describe(options)})` +
+        (typeof options === 'string' ? '; pass { routingKey } rather than the key itself' : ''),
+    )
   }
-  if (options.routingKey !== undefined && typeof options.routingKey !== 'string') {
-    throw new ConfigurationError('invalid_options', 'routingKey must be a string')
+  const routingKey: unknown = options.routingKey
+  if (routingKey !== undefined && typeof routingKey !== 'string') {
+    fail(
+      `MigratingSigner.${method}: routingKey must be a string (got ${describe(routingKey)})` +
+        (typeof routingKey === 'number' ? `; pass String(${String(routingKey)})` : ''),
+    )
   }
-  return options.routingKey
+  return routingKey
+}
+
+function fail(message: string): never {
+  throw new ConfigurationError('invalid_options', message)
+}
+
+/** Every option of `MigratingSigner`, for the unknown-option check and its "did you mean" hint. */
+const SIGNER_OPTION_KEYS = ['signature', 'secKey', 'use', 'audit', 'onAuditError', 'now'] as const
+const ROLLOUT_KEYS = ['signaturePercent', 'routingKey'] as const
+const USE_TEXT = "'signature', 'sec_key' or { signaturePercent: 0–100 }"
+
+/** Digit partner ids are shown (they are not secrets); anything else only by its length, as it could be a key. */
+function partnerText(partnerId: string): string {
+  return /^\d{1,15}$/.test(partnerId) ? `"${partnerId}"` : describe(partnerId)
+}
+
+function useMessage(use: unknown): string {
+  if (use === undefined) return `use is missing: it must be ${USE_TEXT}`
+  let hint = ''
+  if (typeof use === 'string') {
+    const lower = use.toLowerCase().replace(/[\s-]/g, '_')
+    if (lower === 'signature' || lower.startsWith('sig')) hint = "; did you mean 'signature'?"
+    else if (lower === 'sec_key' || lower === 'seckey' || lower.startsWith('sec') || lower === 'legacy')
+      hint = "; did you mean 'sec_key'?"
+    else if (/^\d+(\.\d+)?\s*%?$/.test(use.trim()))
+      hint = `; for a rollout pass { signaturePercent: ${parseFloat(use)} }`
+  } else if (typeof use === 'number') hint = `; for a rollout pass { signaturePercent: ${String(use)} }`
+  return `use must be ${USE_TEXT} (got ${describe(use)})${hint}`
+}
+
+function describeUse(use: unknown): string {
+  if (typeof use === 'string') return `'${use}'`
+  const percent = (use as Partial<SignerRollout>).signaturePercent
+  return `signaturePercent ${String(percent)}`
+}
+
+function checkPercent(value: unknown): number {
+  if (typeof value === 'number' && Number.isFinite(value) && value >= 0 && value <= 100) return value
+  const base = `MigratingSigner: use.signaturePercent must be a number from 0 to 100, a percentage (50 is half of the requests, 0.5 is one in 200)`
+  if (value === undefined) fail(`${base}; it is missing`)
+  let hint = ''
+  if (typeof value === 'string') {
+    if (/^\s*\d+(\.\d+)?\s*%?\s*$/.test(value))
+      hint = `; pass the number ${String(parseFloat(value))}, not a string`
+  } else if (typeof value === 'number' && value > 100)
+    hint = '; it is a percentage: 100 already means every request'
+  else if (typeof value === 'number' && value < 0) hint = '; 0 already means no request'
+  return fail(`${base} (got ${describe(value)})${hint}`)
+}
+
+/** A strategy is an object: say which kind of object, without printing anything in it. */
+function strategyText(value: unknown): string {
+  if (isStrategy(value, 'sec_key')) return 'a LegacySecKeyAuth'
+  if (isStrategy(value, 'signature')) return 'a SignatureAuth'
+  return describe(value)
+}
+
+function strategyHint(value: unknown, option: 'signature' | 'secKey'): string {
+  if (option === 'signature' && isStrategy(value, 'sec_key')) return '; it belongs in secKey'
+  if (option === 'secKey' && isStrategy(value, 'signature')) return '; it belongs in signature'
+  const make =
+    option === 'signature'
+      ? 'new SignatureAuth({ partnerId, apiKey })'
+      : 'new LegacySecKeyAuth({ partnerId, apiKey })'
+  if (typeof value === 'string') return `; pass ${make}, not the key itself`
+  if (typeof value === 'object' && value !== null && 'apiKey' in value)
+    return `; pass ${make}, not its options`
+  return `; pass ${make}`
+}
+
+function checkSinks(audit: unknown): void {
+  if (audit === undefined) return
+  const sinks: unknown[] = Array.isArray(audit) ? audit : [audit]
+  sinks.forEach((sink, index) => {
+    if (typeof sink === 'function') return
+    if (
+      typeof sink === 'object' &&
+      sink !== null &&
+      typeof (sink as { write?: unknown }).write === 'function'
+    )
+      return
+    const at = Array.isArray(audit) ? `audit[${index}]` : 'audit'
+    fail(
+      `MigratingSigner: ${at} must be an audit sink, a function (event) => void or an object with write(event) ` +
+        `(got ${describe(sink)})`,
+    )
+  })
 }
 
 function isStrategy(value: unknown, scheme: Scheme): boolean {

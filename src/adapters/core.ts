@@ -11,6 +11,7 @@
  * @module
  */
 import { ConfigurationError } from '../errors.js'
+import { describe } from '../verifier/options.js'
 import type { FailureReason, VerificationFailure, VerificationResult, VerificationSuccess } from '../types.js'
 import { checkBody, isBodySchema, type BodySchema, type BodySchemaIssue } from './body-schema.js'
 
@@ -274,13 +275,41 @@ export function webHeaders(headers: Headers): Record<string, string> {
   return out
 }
 
+function bodyHint(body: unknown): string {
+  if (typeof body === 'function') return '; pass the schema object, not a function that makes one'
+  // zod before 3.24 has safeParse but not the Standard Schema interface.
+  if (typeof (body as { safeParse?: unknown } | null)?.safeParse === 'function') {
+    return '; this schema does not implement Standard Schema (~standard): upgrade zod to 3.24 or later'
+  }
+  return ''
+}
+
+/**
+ * Validates an adapter's hook options (`onFailure`, a `sourceIp` reader) once, at construction: a hook
+ * that is not a function would otherwise fail on the first rejected request, as a 500.
+ */
+export function checkHooks(options: object, names: readonly string[], where: string): void {
+  for (const name of names) {
+    const value: unknown = (options as Record<string, unknown>)[name]
+    if (value === undefined || typeof value === 'function') continue
+    throw new ConfigurationError(
+      'invalid_options',
+      `${where}: ${name} must be a function (got ${describe(value)})` +
+        (name === 'onFailure' && typeof value === 'object' && value !== null
+          ? '; pass (failure, …) => a response, not a response'
+          : ''),
+    )
+  }
+}
+
 /** Validates an adapter's `body` option once, at construction. */
 export function checkBodyOption(body: unknown, where: string): BodySchema | undefined {
   if (body === undefined) return undefined
   if (!isBodySchema(body)) {
     throw new ConfigurationError(
       'invalid_options',
-      `${where}: body must be a Standard Schema (for example a schema from smileid-auth-shim/schemas or zod)`,
+      `${where}: body must be a Standard Schema (for example a schema from smileid-auth-shim/schemas or zod) ` +
+        `(got ${describe(body)})${bodyHint(body)}`,
     )
   }
   return body
@@ -293,13 +322,27 @@ export function checkAdapterOptions(verifier: unknown, limit: unknown, where: st
     verifier === null ||
     typeof (verifier as RequestVerifier).verify !== 'function'
   ) {
-    throw new ConfigurationError('invalid_options', `${where} needs a verifier (a DualModeVerifier)`)
+    throw new ConfigurationError(
+      'invalid_options',
+      `${where} needs a verifier (a DualModeVerifier with a verify method) (got ${describe(verifier)})` +
+        // The option-object adapters take { verifier }; passing the verifier itself is the usual slip.
+        (verifier === undefined && (where === 'smileIdAuth' || where === 'SmileIdAuthGuard')
+          ? `; pass it inside the options: ${where === 'smileIdAuth' ? 'smileIdAuth' : 'new SmileIdAuthGuard'}({ verifier })`
+          : ''),
+    )
   }
   if (limit === undefined) return DEFAULT_BODY_LIMIT
   if (typeof limit !== 'number' || !Number.isSafeInteger(limit) || limit <= 0) {
+    const hint =
+      typeof limit === 'string'
+        ? '; pass a number such as 1_048_576, not a size string'
+        : typeof limit === 'number' && limit > 0 && Number.isFinite(limit) && limit < 2 ** 53
+          ? `; round it, for example ${String(Math.ceil(limit))}`
+          : ''
     throw new ConfigurationError(
       'invalid_options',
-      `${where}: limit must be a positive whole number of bytes`,
+      `${where}: limit must be a positive whole number of bytes (default ${DEFAULT_BODY_LIMIT}) ` +
+        `(got ${describe(limit)})${hint}`,
     )
   }
   return limit

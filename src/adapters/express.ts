@@ -14,6 +14,7 @@ import { incomingBodyPort } from './incoming.js'
 import {
   checkAdapterOptions,
   checkBodyOption,
+  checkHooks,
   nodeHeaders,
   rejectionBody,
   verifyPorts,
@@ -151,6 +152,7 @@ export function smileIdAuth<S extends BodySchema | undefined = undefined>(
 ): SmileIdAuthMiddleware<ExpressBodyOf<S>> {
   const limit = checkAdapterOptions(options?.verifier, options?.limit, 'smileIdAuth')
   const schema = checkBodyOption(options.body, 'smileIdAuth')
+  checkHooks(options, ['onFailure'], 'smileIdAuth')
   const { verifier, onFailure } = options
 
   return (req: ExpressRequest, res: ExpressResponse, next: ExpressNext): void => {

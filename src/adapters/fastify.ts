@@ -9,6 +9,7 @@ import type { BodySchema } from './body-schema.js'
 import {
   checkAdapterOptions,
   checkBodyOption,
+  checkHooks,
   nodeHeaders,
   rejectionBody,
   verifyPorts,
@@ -95,6 +96,7 @@ export interface SmileIdAuthPluginOptions extends RequestLimitOptions {
 export const smileIdAuth: FastifyPluginAsync<SmileIdAuthPluginOptions> = async (fastify, options) => {
   const limit = checkAdapterOptions(options?.verifier, options?.limit, 'smileIdAuth')
   const schema = checkBodyOption(options.body, 'smileIdAuth')
+  checkHooks(options, ['onFailure'], 'smileIdAuth')
   const { verifier, onFailure } = options
 
   if (!fastify.hasRequestDecorator('smileIdAuth')) fastify.decorateRequest('smileIdAuth', undefined)

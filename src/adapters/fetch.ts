@@ -5,6 +5,7 @@
  * @module
  */
 import { ConfigurationError } from '../errors.js'
+import { describe } from '../verifier/options.js'
 import type { VerificationSuccess } from '../types.js'
 import type { BodyOf, BodySchema, BodySchemaOptions } from './body-schema.js'
 import { readWebBody, withHeaders } from './web.js'
@@ -12,6 +13,7 @@ import {
   bodyAlreadyRead,
   checkAdapterOptions,
   checkBodyOption,
+  checkHooks,
   rejectionBody,
   verifyPorts,
   webHeaders,
@@ -133,8 +135,12 @@ export function withSmileIdAuth<Args extends unknown[], S extends BodySchema | u
 ): (request: Request, ...args: Args) => Promise<Response> {
   const limit = checkAdapterOptions(verifier, options.limit, 'withSmileIdAuth')
   if (typeof handler !== 'function')
-    throw new ConfigurationError('invalid_options', 'withSmileIdAuth needs a handler')
+    throw new ConfigurationError(
+      'invalid_options',
+      `withSmileIdAuth needs a handler (request, context) => Response as its second argument (got ${describe(handler)})`,
+    )
   const schema = checkBodyOption(options.body, 'withSmileIdAuth')
+  checkHooks(options, ['onFailure', 'sourceIp'], 'withSmileIdAuth')
   const { onFailure, sourceIp } = options
 
   return async (request, ...args) => {

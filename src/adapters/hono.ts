@@ -11,6 +11,7 @@ import type { BodyOf, BodySchema } from './body-schema.js'
 import {
   checkAdapterOptions,
   checkBodyOption,
+  checkHooks,
   rejectionBody,
   verifyPorts,
   webHeaders,
@@ -102,6 +103,7 @@ export function smileIdAuth<S extends BodySchema | undefined = undefined>(
 ): MiddlewareHandler<SmileIdAuthEnv<BodyOf<S>>> {
   const limit = checkAdapterOptions(options?.verifier, options?.limit, 'smileIdAuth')
   const schema = checkBodyOption(options.body, 'smileIdAuth')
+  checkHooks(options, ['onFailure', 'sourceIp'], 'smileIdAuth')
   const { verifier, onFailure, sourceIp } = options
 
   return async (c, next) => {

@@ -17,6 +17,7 @@ import { incomingBodyPort } from './incoming.js'
 import {
   checkAdapterOptions,
   checkBodyOption,
+  checkHooks,
   nodeHeaders,
   rejectionBody,
   verifyPorts,
@@ -125,6 +126,7 @@ export class SmileIdAuthGuard implements CanActivate {
   constructor(options: SmileIdAuthGuardOptions) {
     this.#limit = checkAdapterOptions(options?.verifier, options?.limit, 'SmileIdAuthGuard')
     this.#schema = checkBodyOption(options.body, 'SmileIdAuthGuard')
+    checkHooks(options, ['onFailure'], 'SmileIdAuthGuard')
     this.#verifier = options.verifier
     this.#onFailure = options.onFailure
   }

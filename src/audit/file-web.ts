@@ -12,6 +12,6 @@ export function openAuditFile(path: string): AuditFile {
   void path
   throw new ConfigurationError(
     'invalid_options',
-    'this runtime has no file system: pass a writable stream instead of a path',
+    'jsonlAuditSink: this runtime has no file system: pass a writable stream instead of a path',
   )
 }

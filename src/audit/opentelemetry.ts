@@ -16,6 +16,7 @@ import {
 } from '@opentelemetry/api'
 
 import { ConfigurationError } from '../errors.js'
+import { checkKnownKeys, describe } from '../verifier/options.js'
 import type { AuditEvent, AuditSinkObject } from './events.js'
 
 /** The counter's name. */
@@ -100,14 +101,27 @@ interface Series {
  * ```
  */
 export function openTelemetryAuditSink(options: OpenTelemetryAuditSinkOptions = {}): OpenTelemetryAuditSink {
-  const given = options?.meter
+  if (typeof options !== 'object' || options === null || Array.isArray(options)) {
+    throw new ConfigurationError(
+      'invalid_options',
+      `openTelemetryAuditSink: options must be an object { meter? } (got ${describe(options)})`,
+    )
+  }
+  checkKnownKeys(options, ['meter'], 'openTelemetryAuditSink')
+  const given = options.meter
   if (
     given !== undefined &&
     typeof (given as Partial<Meter> | null)?.createObservableCounter !== 'function'
   ) {
+    // A MeterProvider, or the `metrics` API object itself, is the usual slip: both have getMeter.
+    const hint =
+      typeof (given as { getMeter?: unknown } | null)?.getMeter === 'function'
+        ? '; this has getMeter(): pass its meter, for example provider.getMeter(name)'
+        : ''
     throw new ConfigurationError(
       'invalid_options',
-      'openTelemetryAuditSink: `meter` must be an OpenTelemetry Meter (for example metrics.getMeter(name))',
+      'openTelemetryAuditSink: `meter` must be an OpenTelemetry Meter (for example metrics.getMeter(name)) ' +
+        `(got ${describe(given)})${hint}`,
     )
   }
   /** Partner id ('' when none is reported) → series index → series. */

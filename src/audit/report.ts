@@ -5,6 +5,7 @@
  * @module
  */
 import { ConfigurationError } from '../errors.js'
+import { checkKnownKeys, describe } from '../verifier/options.js'
 import type { AuditEvent, AuditGapRecord } from './events.js'
 import {
   EvidenceCollector,
@@ -87,6 +88,34 @@ export interface SummarizeOptions {
   quietPeriodDays?: number
 }
 
+/** Ten years: a longer quiet period is a unit slip, and a verdict that could never be `ready`. */
+const MAX_QUIET_DAYS = 3650
+
+const SUMMARIZE_OPTION_KEYS = ['since', 'now', 'quietPeriodDays'] as const
+
+/**
+ * A `Date` option, checked. A date string or a number is refused with the `new Date(…)` to write: these
+ * options are typed `Date`, and guessing a string's time zone would move the evidence window silently.
+ *
+ * @internal
+ */
+export function checkDateOption(value: unknown, what: string): Date {
+  if (value instanceof Date) {
+    if (Number.isNaN(value.getTime())) {
+      throw new ConfigurationError('invalid_options', `${what} must be a valid Date (got an invalid Date)`)
+    }
+    return value
+  }
+  const shown = describe(value, true)
+  let hint = ''
+  if (typeof value === 'string' && !Number.isNaN(Date.parse(value))) {
+    hint = `; pass new Date(${shown.startsWith('"') ? shown : 'the text'})`
+  } else if (typeof value === 'number' && Number.isFinite(value)) {
+    hint = `; for epoch milliseconds pass new Date(${String(value)})`
+  }
+  throw new ConfigurationError('invalid_options', `${what} must be a Date (got ${shown})${hint}`)
+}
+
 // Bounds: a log can hold anything, the summary stays small.
 const MAX_PARTNERS = 10_000
 const MAX_VALUES = 50
@@ -123,14 +152,28 @@ export class AuditSummary {
   readonly #sinceMs: number
   readonly #quietPeriodDays: number
 
-  constructor(options: { since?: Date | undefined; quietPeriodDays?: number | undefined } = {}) {
-    this.#sinceMs = options.since ? options.since.getTime() : -Infinity
-    const quiet = options.quietPeriodDays ?? 30
-    if (!(typeof quiet === 'number' && quiet >= 0 && Number.isFinite(quiet)))
+  readonly #owner: string
+
+  constructor(
+    options: { since?: Date | undefined; quietPeriodDays?: number | undefined } = {},
+    owner = 'summarizeAudit',
+  ) {
+    this.#owner = owner
+    const since: unknown = options.since
+    this.#sinceMs = since === undefined ? -Infinity : checkDateOption(since, `${owner}: since`).getTime()
+    const quiet: unknown = options.quietPeriodDays ?? 30
+    if (!(typeof quiet === 'number' && quiet >= 0 && quiet <= MAX_QUIET_DAYS)) {
+      const hint =
+        typeof quiet === 'string'
+          ? '; pass a number, not a string'
+          : typeof quiet === 'number' && quiet > MAX_QUIET_DAYS && Number.isFinite(quiet)
+            ? '; the value is in days, not milliseconds or seconds'
+            : ''
       throw new ConfigurationError(
         'invalid_options',
-        'quietPeriodDays must be a number of days, 0 or more (default 30)',
+        `${owner}: quietPeriodDays must be a number of days from 0 to ${MAX_QUIET_DAYS} (default 30) (got ${describe(quiet)})${hint}`,
       )
+    }
     this.#quietPeriodDays = quiet
   }
 
@@ -195,7 +238,7 @@ export class AuditSummary {
 
   /** The report for everything added so far, as of `now`. */
   report(now: Date = new Date()): UsageReport {
-    const nowMs = now.getTime()
+    const nowMs = checkDateOption(now, `${this.#owner}: now`).getTime()
     const partners: PartnerUsage[] = []
     const legacyUsers: LegacyUser[] = []
     for (const [partnerId, c] of [...this.#partners].sort(([a], [b]) => comparePartnerIds(a, b))) {
@@ -311,6 +354,14 @@ export async function summarizeAudit(
   records: Iterable<AuditEvent | AuditGapRecord> | AsyncIterable<AuditEvent | AuditGapRecord>,
   options: SummarizeOptions = {},
 ): Promise<UsageReport> {
+  if (typeof options !== 'object' || options === null || Array.isArray(options)) {
+    throw new ConfigurationError(
+      'invalid_options',
+      `summarizeAudit: options must be an object { since?, now?, quietPeriodDays? } (got ${describe(options)})`,
+    )
+  }
+  checkKnownKeys(options, SUMMARIZE_OPTION_KEYS, 'summarizeAudit')
+  if (options.now !== undefined) checkDateOption(options.now, 'summarizeAudit: now')
   const summary = new AuditSummary(options)
   // An array or other sync iterable is read without a microtask per record.
   if (Symbol.iterator in records) for (const record of records) summary.add(record)

@@ -6,6 +6,7 @@
  */
 import { openAuditFile } from '#audit-file'
 import { ConfigurationError } from '../errors.js'
+import { checkKnownKeys, describe } from '../verifier/options.js'
 import type { AuditEvent, AuditGapRecord, AuditSinkObject } from './events.js'
 import { AuditSummary, type UsageReport } from './report.js'
 
@@ -43,6 +44,31 @@ export interface AuditFile {
   reopen(): Promise<void>
   /** Releases the destination. */
   close(): Promise<void>
+}
+
+const SINK_OPTION_KEYS = [
+  'onError',
+  'warn',
+  'maxBufferBytes',
+  'retryDelayMs',
+  'instance',
+  'endOnClose',
+] as const
+const DESTINATION_TEXT = 'the destination must be a file path or a writable stream (with write and once)'
+
+function sinkFail(message: string): never {
+  throw new ConfigurationError('invalid_options', `jsonlAuditSink: ${message}`)
+}
+
+function destinationHint(destination: unknown): string {
+  if (destination instanceof URL) return '; pass fileURLToPath(url) for a file: URL'
+  if (typeof destination === 'object' && destination !== null && 'path' in destination) {
+    return '; pass the path as the first argument: jsonlAuditSink(path, options)'
+  }
+  if (typeof destination === 'object' && destination !== null) {
+    return '; a web WritableStream is not one: pass a Node stream, for example fs.createWriteStream(path, { flags: "a" })'
+  }
+  return ''
 }
 
 /** Options of {@link jsonlAuditSink}. */
@@ -119,17 +145,47 @@ export function jsonlAuditSink(
   destination: string | LineWritable,
   options: JsonlAuditSinkOptions = {},
 ): JsonlAuditSink {
-  const maxBufferBytes = options.maxBufferBytes ?? 16 * 1024 * 1024
-  if (!(maxBufferBytes > 0))
-    throw new ConfigurationError('invalid_options', 'maxBufferBytes must be a positive number of bytes')
-  const retryDelayMs = options.retryDelayMs ?? 100
-  if (!(retryDelayMs >= 0 && retryDelayMs <= MAX_RETRY_MS))
-    throw new ConfigurationError('invalid_options', 'retryDelayMs must be between 0 and 30000')
+  if (typeof options !== 'object' || options === null || Array.isArray(options)) {
+    sinkFail(`options must be an object (got ${describe(options)})`)
+  }
+  checkKnownKeys(options, SINK_OPTION_KEYS, 'jsonlAuditSink')
+  const maxBufferBytes: unknown = options.maxBufferBytes ?? 16 * 1024 * 1024
+  if (!(typeof maxBufferBytes === 'number' && maxBufferBytes > 0)) {
+    sinkFail(
+      `maxBufferBytes must be a positive number of bytes (default 16 MiB, 16777216) (got ${describe(maxBufferBytes)})` +
+        (typeof maxBufferBytes === 'string'
+          ? '; pass a number such as 64 * 1024 * 1024, not a size string'
+          : ''),
+    )
+  }
+  const retryOption: unknown = options.retryDelayMs ?? 100
+  if (!(typeof retryOption === 'number' && retryOption >= 0 && retryOption <= MAX_RETRY_MS)) {
+    sinkFail(
+      `retryDelayMs must be a number of milliseconds from 0 to ${MAX_RETRY_MS} (default 100) (got ${describe(retryOption)})` +
+        (typeof retryOption === 'number' && retryOption > MAX_RETRY_MS
+          ? '; the value is in milliseconds'
+          : ''),
+    )
+  }
+  const retryDelayMs = retryOption as number
+  if (options.onError !== undefined && typeof options.onError !== 'function') {
+    sinkFail(`onError must be a function (error) => void (got ${describe(options.onError)})`)
+  }
+  const warnOption: unknown = options.warn
+  if (warnOption !== undefined && typeof warnOption !== 'boolean' && typeof warnOption !== 'function') {
+    sinkFail(`warn must be true, false or a function (message) => void (got ${describe(warnOption)})`)
+  }
+  const instance: unknown = options.instance
+  if (instance !== undefined && instance !== null && typeof instance !== 'string') {
+    sinkFail(`instance must be a string naming this process, or null (got ${describe(instance)})`)
+  }
+  if (options.endOnClose !== undefined && typeof options.endOnClose !== 'boolean') {
+    sinkFail(`endOnClose must be true or false (got ${describe(options.endOnClose)})`)
+  }
   let file: AuditFile
   let label: string
   if (typeof destination === 'string') {
-    if (destination.length === 0)
-      throw new ConfigurationError('invalid_options', 'jsonlAuditSink needs a path or a writable stream')
+    if (destination.length === 0) sinkFail(`${DESTINATION_TEXT} (got an empty path)`)
     file = openAuditFile(destination)
     label = destination
   } else if (
@@ -140,7 +196,7 @@ export function jsonlAuditSink(
     file = streamFile(destination, options.endOnClose ?? false)
     label = 'the audit stream'
   } else {
-    throw new ConfigurationError('invalid_options', 'jsonlAuditSink needs a path or a writable stream')
+    sinkFail(`${DESTINATION_TEXT} (got ${describe(destination)})${destinationHint(destination)}`)
   }
   const warn = warner(options.warn ?? true)
   const defaultInstance = options.instance ?? null
@@ -454,8 +510,15 @@ export class LegacyUsageTracker implements AuditSinkObject {
    * records before `since` are ignored.
    */
   constructor(options: { quietPeriodDays?: number; since?: Date } = {}) {
+    if (typeof options !== 'object' || options === null || Array.isArray(options)) {
+      throw new ConfigurationError(
+        'invalid_options',
+        `LegacyUsageTracker: options must be an object { quietPeriodDays?, since? } (got ${describe(options)})`,
+      )
+    }
+    checkKnownKeys(options, TRACKER_OPTION_KEYS, 'LegacyUsageTracker')
     this.#options = { quietPeriodDays: options.quietPeriodDays, since: options.since }
-    this.#aggregator = new AuditSummary(this.#options)
+    this.#aggregator = new AuditSummary(this.#options, 'LegacyUsageTracker')
   }
 
   /** Counts one event, or one gap record read back from a log (missing evidence). */
@@ -470,6 +533,8 @@ export class LegacyUsageTracker implements AuditSinkObject {
 
   /** Forgets all counts. */
   reset(): void {
-    this.#aggregator = new AuditSummary(this.#options)
+    this.#aggregator = new AuditSummary(this.#options, 'LegacyUsageTracker')
   }
 }
+
+const TRACKER_OPTION_KEYS = ['quietPeriodDays', 'since'] as const

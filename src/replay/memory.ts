@@ -5,7 +5,10 @@
  * @module
  */
 import { ConfigurationError } from '../errors.js'
+import { checkKnownKeys, describe } from '../verifier/options.js'
 import type { ReplayOutcome, ReplayStore, UpgradeStore } from './store.js'
+
+const MEMORY_OPTION_KEYS = ['maxEntries', 'now'] as const
 
 /** Options of {@link MemoryReplayStore}. */
 export interface MemoryReplayStoreOptions {
@@ -123,11 +126,32 @@ export class MemoryReplayStore implements ReplayStore {
   readonly #now: () => number
 
   constructor(options: MemoryReplayStoreOptions = {}) {
-    const maxEntries = options.maxEntries ?? 100_000
-    if (!Number.isSafeInteger(maxEntries) || maxEntries < 1) {
+    if (typeof options !== 'object' || options === null || Array.isArray(options)) {
       throw new ConfigurationError(
         'invalid_options',
-        `MemoryReplayStore: maxEntries must be a positive integer (got ${String(maxEntries)})`,
+        `MemoryReplayStore: options must be an object { maxEntries?, now? } (got ${describe(options)})`,
+      )
+    }
+    checkKnownKeys(options, MEMORY_OPTION_KEYS, 'MemoryReplayStore')
+    const maxEntries: unknown = options.maxEntries ?? 100_000
+    if (typeof maxEntries !== 'number' || !Number.isSafeInteger(maxEntries) || maxEntries < 1) {
+      const hint =
+        typeof maxEntries === 'string'
+          ? '; pass a number, not a string'
+          : typeof maxEntries === 'number' && maxEntries > 0 && Number.isFinite(maxEntries)
+            ? `; round it, for example ${String(Math.max(1, Math.round(maxEntries)))}`
+            : ''
+      throw new ConfigurationError(
+        'invalid_options',
+        `MemoryReplayStore: maxEntries must be a positive whole number of remembered credentials (default 100000) ` +
+          `(got ${describe(maxEntries)})${hint}`,
+      )
+    }
+    if (options.now !== undefined && typeof options.now !== 'function') {
+      throw new ConfigurationError(
+        'invalid_options',
+        `MemoryReplayStore: now must be a function returning epoch milliseconds, such as () => Date.now() ` +
+          `(got ${describe(options.now)})`,
       )
     }
     this.#maxEntries = maxEntries

@@ -7,6 +7,7 @@
 import { createHash, randomBytes } from 'node:crypto'
 
 import { ConfigurationError } from '../errors.js'
+import { checkKnownKeys, describe } from '../verifier/options.js'
 import type { ReplayOutcome, ReplayStore, UpgradeStore } from './store.js'
 
 /**
@@ -151,14 +152,41 @@ function methodOf(target: unknown, name: string): Method | undefined {
   return typeof value === 'function' ? (value as Method) : undefined
 }
 
+const CLIENT_TEXT = '`client` must be a node-redis (v4+) or ioredis client'
+
+/** The likely slip behind a value that is not a client, named from its shape alone (nothing is printed). */
+function clientHint(client: unknown): string {
+  if (client === undefined)
+    return '; pass { client: createClient({ url }) } (node-redis) or { client: new Redis(url) } (ioredis)'
+  if (typeof client === 'string')
+    return '; pass a client made from the URL, not the URL: createClient({ url })'
+  if (typeof client === 'function')
+    return '; pass the client itself (createClient() or new Redis()), not its factory'
+  if (typeof client !== 'object' || client === null) return ''
+  if (typeof (client as { then?: unknown }).then === 'function') {
+    return '; this is a promise: await it first (const client = await createClient().connect())'
+  }
+  const keys = ['url', 'host', 'port', 'socket', 'password', 'username']
+  if (keys.some((key) => key in client)) {
+    return '; these look like connection options: pass the client made from them, createClient(options) or new Redis(options)'
+  }
+  return ' with set() and get() methods'
+}
+
 /** Tells node-redis from ioredis by shape, so that neither package has to be importable here. */
 function commandsFor(client: unknown, owner: string): Commands {
   const invalid = () =>
     new ConfigurationError(
       'invalid_options',
-      `${owner}: \`client\` must be a node-redis (v4+) or ioredis client`,
+      `${owner}: ${CLIENT_TEXT} (got ${describeClient(client)})${clientHint(client)}`,
     )
-  if (client === null || typeof client !== 'object') throw invalid()
+  if (
+    client === null ||
+    typeof client !== 'object' ||
+    typeof (client as { then?: unknown }).then === 'function'
+  ) {
+    throw invalid()
+  }
   const record = client as Record<string, unknown>
   const call = (target: object, name: string, args: unknown[]) =>
     Promise.resolve((methodOf(target, name) as Method).apply(target, args))
@@ -166,6 +194,14 @@ function commandsFor(client: unknown, owner: string): Commands {
   // ioredis (Redis and Cluster): positional tokens; `call` and a string `status` exist only there.
   if (methodOf(client, 'call') && typeof record['status'] === 'string') {
     if (!methodOf(client, 'set') || !methodOf(client, 'get')) throw invalid()
+    if (record['status'] === 'end') {
+      // 'end' never comes back: every request would fail as not_connected, so say it now.
+      throw new ConfigurationError(
+        'invalid_options',
+        `${owner}: the ioredis client is closed for good (status 'end', after quit() or disconnect()): pass an open ` +
+          'client, and close it only after the store is no longer used',
+      )
+    }
     return {
       setIfAbsent: (key, value, ttlMs) => call(client, 'set', [key, value, 'PX', ttlMs, 'NX']),
       set: (key, value) => call(client, 'set', [key, value]),
@@ -202,10 +238,24 @@ function commandsFor(client: unknown, owner: string): Commands {
   throw invalid()
 }
 
+function describeClient(client: unknown): string {
+  if (
+    typeof client === 'object' &&
+    client !== null &&
+    typeof (client as { then?: unknown }).then === 'function'
+  ) {
+    return 'a promise'
+  }
+  return describe(client)
+}
+
 function prefixOption(value: unknown, fallback: string, owner: string): string {
   if (value === undefined) return fallback
   if (typeof value !== 'string') {
-    throw new ConfigurationError('invalid_options', `${owner}: \`prefix\` must be a string`)
+    throw new ConfigurationError(
+      'invalid_options',
+      `${owner}: \`prefix\` must be a string such as '${fallback}' (got ${describe(value)})`,
+    )
   }
   return value
 }
@@ -215,17 +265,40 @@ function timeoutOption(value: unknown, owner: string): number {
   if (typeof value !== 'number' || !Number.isFinite(value) || value <= 0 || value > MAX_TIMEOUT_MS) {
     throw new ConfigurationError(
       'invalid_options',
-      `${owner}: \`timeoutMs\` must be a positive number of milliseconds up to ${MAX_TIMEOUT_MS}`,
+      `${owner}: \`timeoutMs\` must be a positive number of milliseconds up to ${MAX_TIMEOUT_MS} ` +
+        `(default ${DEFAULT_TIMEOUT_MS}) (got ${describe(value)})${timeoutHint(value)}`,
     )
   }
   return value
 }
 
+function timeoutHint(value: unknown): string {
+  if (typeof value === 'string') return '; pass a number of milliseconds, not a string'
+  if (typeof value === 'number' && value > MAX_TIMEOUT_MS)
+    return '; that is longer than a timer can wait (about 24.8 days)'
+  if (value === 0) return '; a store call needs some time: leave timeoutMs out for the default'
+  return ''
+}
+
+const STORE_OPTION_KEYS = ['client', 'prefix', 'timeoutMs', 'onError'] as const
+
 function readOptions(options: unknown, owner: string): Record<string, unknown> {
-  if (options === null || typeof options !== 'object') {
-    throw new ConfigurationError('invalid_options', `${owner}: options must be an object with a \`client\``)
+  if (options === null || typeof options !== 'object' || Array.isArray(options)) {
+    throw new ConfigurationError(
+      'invalid_options',
+      `${owner}: options must be an object { client, prefix?, timeoutMs?, onError? } (got ${describe(options)})`,
+    )
   }
-  return options as Record<string, unknown>
+  const record = options as Record<string, unknown>
+  // A client passed bare (new RedisReplayStore(client)) has set/get where the options should be.
+  if (!('client' in record) && typeof record['set'] === 'function' && typeof record['get'] === 'function') {
+    throw new ConfigurationError(
+      'invalid_options',
+      `${owner}: pass the client inside the options, new ${owner}({ client }), not the client itself`,
+    )
+  }
+  checkKnownKeys(record, STORE_OPTION_KEYS, owner)
+  return record
 }
 
 /** Redis replies are strings, or Buffers when the client is set to return them. */
@@ -267,7 +340,10 @@ class Health {
 
   constructor(onError: unknown, owner: string) {
     if (onError !== undefined && typeof onError !== 'function') {
-      throw new ConfigurationError('invalid_options', `${owner}: \`onError\` must be a function`)
+      throw new ConfigurationError(
+        'invalid_options',
+        `${owner}: \`onError\` must be a function (error) => void (got ${describe(onError)})`,
+      )
     }
     this.#onError = onError as ((error: RedisStoreError) => void) | undefined
   }

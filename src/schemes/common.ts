@@ -5,6 +5,7 @@
  * @module
  */
 import { ConfigurationError } from '../errors.js'
+import { describe } from '../verifier/options.js'
 import { checkFreshness, type ReadInstant } from '../timestamps.js'
 import type {
   FailureReason,
@@ -131,12 +132,18 @@ export function checkPartnerId(partnerId: unknown): string {
     )
   }
   if (typeof partnerId !== 'string' || partnerId.length === 0) {
-    throw new ConfigurationError('invalid_partner_id', 'partnerId must be a non-empty string')
+    throw new ConfigurationError(
+      'invalid_partner_id',
+      `partnerId must be a non-empty string such as "085" (got ${describe(partnerId)})`,
+    )
   }
   if (partnerId.length > MAX_PARTNER_ID_LENGTH || !/^[\x21-\x7e]+$/.test(partnerId)) {
     throw new ConfigurationError(
       'invalid_partner_id',
-      'partnerId must be at most 64 printable ASCII characters without spaces',
+      `partnerId must be at most 64 printable ASCII characters without spaces (got ${describe(partnerId)})` +
+        (/^\s|\s$/.test(partnerId)
+          ? '; trim it: a trailing newline or space often comes from an env file'
+          : ''),
     )
   }
   return partnerId
@@ -148,7 +155,7 @@ export function checkDigitPartnerId(partnerId: unknown): string {
   if (!/^\d{1,15}$/.test(id)) {
     throw new ConfigurationError(
       'invalid_partner_id',
-      'the sec_key scheme needs a partner id of 1 to 15 digits (it hashes the integer value)',
+      `partnerId must be 1 to 15 digits for the sec_key scheme, such as "085" (it hashes the integer value) (got ${describe(id)})`,
     )
   }
   return id
@@ -170,7 +177,7 @@ export function signTimestamp(
   if (typeof value === 'string' && value.length > 0 && value.length <= MAX_TIMESTAMP_LENGTH) return value
   throw new ConfigurationError(
     'invalid_options',
-    'timestamp must be a Date, a finite number or a non-empty string of at most 64 characters',
+    `timestamp must be a Date, a finite number or a non-empty string of at most 64 characters (got ${describe(value, true)})`,
   )
 }
 

@@ -13,6 +13,7 @@ import type {
   RsaPublicKey,
 } from '../crypto/backend.js'
 import { ConfigurationError } from '../errors.js'
+import { describe } from '../verifier/options.js'
 import {
   constantTimeDiffs,
   constantTimeEqual,
@@ -158,7 +159,7 @@ export class LegacySecKeyAuth implements AuthStrategy<SecKeyCredentials> {
     if (typeof options !== 'object' || options === null) {
       throw new ConfigurationError(
         'invalid_options',
-        'LegacySecKeyAuth needs { partnerId, apiKey } or { partnerId, privateKey }',
+        `LegacySecKeyAuth needs an options object { partnerId, apiKey } or { partnerId, privateKey } (got ${describe(options)})`,
       )
     }
     this.partnerId = checkDigitPartnerId(options.partnerId)

@@ -6,6 +6,7 @@
 import { hashBackend as defaultBackend } from '#crypto-hash'
 import type { HashBackend, HmacKey } from '../crypto/backend.js'
 import { ConfigurationError } from '../errors.js'
+import { describe } from '../verifier/options.js'
 import { constantTimeEqual } from '../encoding.js'
 import { rsaKeyKind, SWAPPED_KEY_HINTS } from '../key-parsing.js'
 import { readInstant } from '../timestamps.js'
@@ -103,7 +104,10 @@ export class SignatureAuth implements AuthStrategy<SignatureCredentials> {
    */
   constructor(options: SignatureAuthOptions) {
     if (typeof options !== 'object' || options === null) {
-      throw new ConfigurationError('invalid_options', 'SignatureAuth needs { partnerId, apiKey }')
+      throw new ConfigurationError(
+        'invalid_options',
+        `SignatureAuth needs an options object { partnerId, apiKey } (got ${describe(options)})`,
+      )
     }
     this.partnerId = checkPartnerId(options.partnerId)
     const apiKeys: readonly unknown[] = Array.isArray(options.apiKey) ? options.apiKey : [options.apiKey]
