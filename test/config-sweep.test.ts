@@ -23,7 +23,7 @@ import { RedisReplayStore, RedisUpgradeStore } from '../src/replay/redis.js'
 import { LegacySecKeyAuth } from '../src/schemes/sec-key.js'
 import { SignatureAuth } from '../src/schemes/signature.js'
 import { MigratingSigner } from '../src/signer.js'
-import { createTestKeys } from '../src/testing/keys.js'
+import { createTestKeys } from '../src/testing/test-keys.js'
 import { DualModeVerifier } from '../src/verifier/dual-mode.js'
 import { caught, CONFIGURATION_ERROR_CODES } from './support/config-errors.js'
 

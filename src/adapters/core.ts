@@ -11,7 +11,7 @@
  * @module
  */
 import { ConfigurationError } from '../errors.js'
-import { describe } from '../verifier/options.js'
+import { describe } from '../option-checks.js'
 import type { FailureReason, VerificationFailure, VerificationResult, VerificationSuccess } from '../types.js'
 import { checkBody, isBodySchema, type BodySchema, type BodySchemaIssue } from './body-schema.js'
 

@@ -5,7 +5,7 @@
  * @module
  */
 import { ConfigurationError } from '../errors.js'
-import { describe } from '../verifier/options.js'
+import { describe } from '../option-checks.js'
 import type { VerificationSuccess } from '../types.js'
 import type { BodyOf, BodySchema, BodySchemaOptions } from './body-schema.js'
 import { readWebBody, withHeaders } from './web.js'

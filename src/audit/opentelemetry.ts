@@ -16,7 +16,7 @@ import {
 } from '@opentelemetry/api'
 
 import { ConfigurationError } from '../errors.js'
-import { checkKnownKeys, describe } from '../verifier/options.js'
+import { checkKnownKeys, describe } from '../option-checks.js'
 import type { AuditEvent, AuditSinkObject } from './events.js'
 
 /** The counter's name. */

@@ -5,7 +5,7 @@
  * @module
  */
 import { ConfigurationError } from '../errors.js'
-import { checkKnownKeys, describe } from '../verifier/options.js'
+import { checkKnownKeys, describe } from '../option-checks.js'
 import type { AuditEvent, AuditGapRecord } from './events.js'
 import {
   EvidenceCollector,

@@ -6,7 +6,7 @@
  */
 import { openAuditFile } from '#audit-file'
 import { ConfigurationError } from '../errors.js'
-import { checkKnownKeys, describe } from '../verifier/options.js'
+import { checkKnownKeys, describe } from '../option-checks.js'
 import type { AuditEvent, AuditGapRecord, AuditSinkObject } from './events.js'
 import { AuditSummary, type UsageReport } from './report.js'
 

@@ -5,7 +5,7 @@
  * @module
  */
 import { ConfigurationError } from '../errors.js'
-import { checkKnownKeys, describe } from '../verifier/options.js'
+import { checkKnownKeys, describe } from '../option-checks.js'
 import type { ReplayOutcome, ReplayStore, UpgradeStore } from './store.js'
 
 const MEMORY_OPTION_KEYS = ['maxEntries', 'now'] as const

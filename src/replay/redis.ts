@@ -7,7 +7,7 @@
 import { createHash, randomBytes } from 'node:crypto'
 
 import { ConfigurationError } from '../errors.js'
-import { checkKnownKeys, describe } from '../verifier/options.js'
+import { checkKnownKeys, describe } from '../option-checks.js'
 import type { ReplayOutcome, ReplayStore, UpgradeStore } from './store.js'
 
 /**

@@ -5,7 +5,7 @@
  * @module
  */
 import { ConfigurationError } from '../errors.js'
-import { describe } from '../verifier/options.js'
+import { describe } from '../option-checks.js'
 import { checkFreshness, type ReadInstant } from '../timestamps.js'
 import type {
   FailureReason,

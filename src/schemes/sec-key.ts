@@ -13,7 +13,7 @@ import type {
   RsaPublicKey,
 } from '../crypto/backend.js'
 import { ConfigurationError } from '../errors.js'
-import { describe } from '../verifier/options.js'
+import { describe } from '../option-checks.js'
 import {
   constantTimeDiffs,
   constantTimeEqual,

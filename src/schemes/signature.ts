@@ -6,7 +6,7 @@
 import { hashBackend as defaultBackend } from '#crypto-hash'
 import type { HashBackend, HmacKey } from '../crypto/backend.js'
 import { ConfigurationError } from '../errors.js'
-import { describe } from '../verifier/options.js'
+import { describe } from '../option-checks.js'
 import { constantTimeEqual } from '../encoding.js'
 import { rsaKeyKind, SWAPPED_KEY_HINTS } from '../key-parsing.js'
 import { readInstant } from '../timestamps.js'

@@ -12,7 +12,7 @@ import { smileIdAuth as honoAuth } from '../../src/adapters/hono.js'
 import { SmileIdAuthGuard } from '../../src/adapters/nestjs.js'
 import { verifyIncomingMessage } from '../../src/adapters/node.js'
 import { SignatureAuth } from '../../src/schemes/signature.js'
-import { createTestKeys } from '../../src/testing/keys.js'
+import { createTestKeys } from '../../src/testing/test-keys.js'
 import { DualModeVerifier } from '../../src/verifier/dual-mode.js'
 import { expectConfigError } from '../support/config-errors.js'
 

@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest'
 import { LegacySecKeyAuth } from '../../src/schemes/sec-key.js'
 import { SignatureAuth } from '../../src/schemes/signature.js'
 import { MigratingSigner, type MigratingSignerOptions } from '../../src/signer.js'
-import { createTestKeys } from '../../src/testing/keys.js'
+import { createTestKeys } from '../../src/testing/test-keys.js'
 import { expectConfigError } from '../support/config-errors.js'
 
 const keys = createTestKeys({ partnerId: '085' })
