@@ -6,6 +6,7 @@
 // Every rig pays the same request construction, so differences are the adapter and the verification.
 //
 // adapter CPU added per request = 1/rate(framework + adapter) − 1/rate(bare framework) − 1/rate(verify)
+import { pathToFileURL } from 'node:url'
 import inject from 'light-my-request'
 import { PARTNER_ID, T0, callbackBody, makeApiKey, signatureCredentials } from './lib/fixtures.mjs'
 
@@ -16,11 +17,18 @@ const REPLY = '{"received":true}'
 const URL_BASE = 'http://127.0.0.1'
 
 /**
- * Builds the verifier, the request bodies and one `{ bare, auth }` pair of one-request functions per
+ * Builds the verifier, the request bodies and one `{ bare, auth, authCompare? }` set of one-request functions per
  * framework (each resolves to the HTTP status). `verify` calls the verifier with the same input an
  * adapter builds.
  */
-export async function buildRigs(frameworks = FRAMEWORKS) {
+export async function buildRigs(frameworks = FRAMEWORKS, { compare } = {}) {
+  // `compare`: another build's dist/ directory (for example of the previous commit), whose adapters get a
+  // rig of their own (`authCompare`) in the same process, in front of the same verifier.
+  const adapterModule = (fw, root) =>
+    root === undefined
+      ? import(`smileid-auth-shim/${fw}`)
+      : import(pathToFileURL(`${root}/adapters/${fw}.js`).href)
+  const roots = compare === undefined ? [undefined] : [undefined, compare]
   const lib = await import('smileid-auth-shim')
   const apiKey = makeApiKey()
   const creds = signatureCredentials(apiKey, COUNT)
@@ -59,82 +67,92 @@ export async function buildRigs(frameworks = FRAMEWORKS) {
 
   for (const fw of frameworks) {
     if (fw === 'node') {
-      const { verifyIncomingMessage, sendRejection } = await import('smileid-auth-shim/node')
       const bare = async (req, res) => {
         const chunks = []
         for await (const chunk of req) chunks.push(chunk)
         JSON.parse(Buffer.concat(chunks).toString('utf8'))
         res.writeHead(200, { 'content-type': 'application/json' }).end(REPLY)
       }
-      const auth = async (req, res) => {
-        const v = await verifyIncomingMessage(verifier, req)
-        if (!v.ok) return sendRejection(res, v)
-        res.writeHead(200, { 'content-type': 'application/json' }).end(REPLY)
+      const auths = []
+      for (const root of roots) {
+        const { verifyIncomingMessage, sendRejection } = await adapterModule('node', root)
+        const auth = async (req, res) => {
+          const v = await verifyIncomingMessage(verifier, req)
+          if (!v.ok) return sendRejection(res, v)
+          res.writeHead(200, { 'content-type': 'application/json' }).end(REPLY)
+        }
+        auths.push((i) => inject(auth, injectOptions(i % COUNT)).then((r) => r.statusCode))
       }
-      rigs.node = {
-        bare: (i) => inject(bare, injectOptions(i % COUNT)).then((r) => r.statusCode),
-        auth: (i) => inject(auth, injectOptions(i % COUNT)).then((r) => r.statusCode),
-      }
+      rigs.node = { bare: (i) => inject(bare, injectOptions(i % COUNT)).then((r) => r.statusCode), auths }
     } else if (fw === 'express') {
       const { default: express } = await import('express')
-      const { smileIdAuth } = await import('smileid-auth-shim/express')
-      const make = (withAuth) => {
+      const make = (smileIdAuth) => {
         const app = express()
         const chain = [express.json({ limit: '1mb' })]
-        if (withAuth) chain.push(smileIdAuth({ verifier }))
+        if (smileIdAuth) chain.push(smileIdAuth({ verifier }))
         app.post('/callback', ...chain, (req, res) => {
           res.json({ received: true })
         })
         return app
       }
-      const bare = make(false)
-      const auth = make(true)
-      rigs.express = {
-        bare: (i) => inject(bare, injectOptions(i % COUNT)).then((r) => r.statusCode),
-        auth: (i) => inject(auth, injectOptions(i % COUNT)).then((r) => r.statusCode),
+      const bare = make(null)
+      const auths = []
+      for (const root of roots) {
+        const auth = make((await adapterModule('express', root)).smileIdAuth)
+        auths.push((i) => inject(auth, injectOptions(i % COUNT)).then((r) => r.statusCode))
       }
+      rigs.express = { bare: (i) => inject(bare, injectOptions(i % COUNT)).then((r) => r.statusCode), auths }
     } else if (fw === 'fastify') {
       const { default: Fastify } = await import('fastify')
-      const { smileIdAuth } = await import('smileid-auth-shim/fastify')
-      const make = async (withAuth) => {
+      const make = async (smileIdAuth) => {
         const app = Fastify({ logger: false })
-        if (withAuth) await app.register(smileIdAuth, { verifier })
+        if (smileIdAuth) await app.register(smileIdAuth, { verifier })
         app.post('/callback', async () => ({ received: true }))
         await app.ready()
         return app
       }
-      const bare = await make(false)
-      const auth = await make(true)
-      rigs.fastify = {
-        bare: (i) => bare.inject(injectOptions(i % COUNT)).then((r) => r.statusCode),
-        auth: (i) => auth.inject(injectOptions(i % COUNT)).then((r) => r.statusCode),
+      const bare = await make(null)
+      const auths = []
+      for (const root of roots) {
+        const auth = await make((await adapterModule('fastify', root)).smileIdAuth)
+        auths.push((i) => auth.inject(injectOptions(i % COUNT)).then((r) => r.statusCode))
       }
+      rigs.fastify = { bare: (i) => bare.inject(injectOptions(i % COUNT)).then((r) => r.statusCode), auths }
     } else if (fw === 'fetch') {
-      const { withSmileIdAuth } = await import('smileid-auth-shim/fetch')
       const bare = async (request) => {
         await request.json()
         return Response.json({ received: true })
       }
-      const auth = withSmileIdAuth(verifier, () => Response.json({ received: true }))
-      rigs.fetch = {
-        bare: (i) => bare(webRequest(i % COUNT)).then((r) => r.status),
-        auth: (i) => auth(webRequest(i % COUNT)).then((r) => r.status),
+      const auths = []
+      for (const root of roots) {
+        const { withSmileIdAuth } = await adapterModule('fetch', root)
+        const auth = withSmileIdAuth(verifier, () => Response.json({ received: true }))
+        auths.push((i) => auth(webRequest(i % COUNT)).then((r) => r.status))
       }
+      rigs.fetch = { bare: (i) => bare(webRequest(i % COUNT)).then((r) => r.status), auths }
     } else if (fw === 'hono') {
       const { Hono } = await import('hono')
-      const { smileIdAuth } = await import('smileid-auth-shim/hono')
       const bare = new Hono()
       bare.post('/callback', async (c) => {
         await c.req.json()
         return c.json({ received: true })
       })
-      const auth = new Hono()
-      auth.post('/callback', smileIdAuth({ verifier }), (c) => c.json({ received: true }))
+      const auths = []
+      for (const root of roots) {
+        const { smileIdAuth } = await adapterModule('hono', root)
+        const auth = new Hono()
+        auth.post('/callback', smileIdAuth({ verifier }), (c) => c.json({ received: true }))
+        auths.push((i) => Promise.resolve(auth.fetch(webRequest(i % COUNT))).then((r) => r.status))
+      }
       rigs.hono = {
         bare: (i) => Promise.resolve(bare.fetch(webRequest(i % COUNT))).then((r) => r.status),
-        auth: (i) => Promise.resolve(auth.fetch(webRequest(i % COUNT))).then((r) => r.status),
+        auths,
       }
     } else throw new Error(`unknown framework ${fw}; frameworks: ${FRAMEWORKS.join(', ')}`)
+  }
+  for (const fw of frameworks) {
+    rigs[fw].auth = rigs[fw].auths[0]
+    rigs[fw].authCompare = rigs[fw].auths[1]
   }
   return { rigs, verify, audited: () => audited }
 }

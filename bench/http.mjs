@@ -17,7 +17,8 @@
 // First, in one process (bench/adapter-rigs.mjs, no sockets): the CPU each adapter adds per request over
 // the bare framework handling the same request, minus the verification itself (the verifier called
 // directly, same input, same suite): the figures of issue 14, on the CPU clock. `--adapter-only` stops
-// there; `--frameworks node,express` picks the rigs.
+// there; `--frameworks node,express` picks the rigs; `--compare <other build's dist/>` adds that build's
+// adapters in front of the same verifier, side by side (e.g. the previous commit, built elsewhere).
 //
 // Run: node bench/http.mjs [--quick] [--duration 3] [--rounds 5] [--connections 16] [--json out.json]
 //      [--profile-receivers <dir>] (a CPU profile of every receiver run; see bench/profile.mjs --summarize)
@@ -35,7 +36,13 @@ const SERVER = fileURLToPath(new URL('./http-server.mjs', import.meta.url))
 export const MAX_OVERHEAD = 0.1
 /** Issue 14: adapter CPU added per request, in µs, over the bare framework (null: informational). */
 export const MAX_ADAPTER_US = { node: 15, fastify: 15, express: 25, fetch: 25, hono: null }
-const ADAPTER_NAMES = { node: 'node:http', express: 'Express', fastify: 'Fastify', fetch: 'Fetch', hono: 'Hono' }
+const ADAPTER_NAMES = {
+  node: 'node:http',
+  express: 'Express',
+  fastify: 'Fastify',
+  fetch: 'Fetch',
+  hono: 'Hono',
+}
 
 /** A percentage with an explicit sign. */
 export const signed = (x) => `${x >= 0 ? '+' : '−'}${Math.abs(x).toFixed(1)}`
@@ -162,19 +169,29 @@ const usPerOp = (rate) => 1e6 / rate
 export async function adapterCpu(flags = {}, log = console.log) {
   const quick = !!flags.quick
   const frameworks = typeof flags.frameworks === 'string' ? flags.frameworks.split(',') : FRAMEWORKS
-  const { rigs, verify } = await buildRigs(frameworks)
+  const compare = typeof flags.compare === 'string' ? flags.compare : undefined
+  const { rigs, verify } = await buildRigs(frameworks, { compare })
   const ok = (status) => status === 200
-  const variants = [{ name: 'verifier.verify (direct, adapter input)', fn: verify, group: 'verification alone' }]
+  const variants = [
+    { name: 'verifier.verify (direct, adapter input)', fn: verify, group: 'verification alone' },
+  ]
   for (const fw of frameworks) {
     const bare = `${ADAPTER_NAMES[fw]} bare`
     variants.push({ name: bare, fn: rigs[fw].bare, check: ok, group: ADAPTER_NAMES[fw] })
     variants.push({ name: `${ADAPTER_NAMES[fw]} + adapter`, fn: rigs[fw].auth, check: ok, baseline: bare })
+    if (compare !== undefined)
+      variants.push({
+        name: `${ADAPTER_NAMES[fw]} + adapter (--compare build)`,
+        fn: rigs[fw].authCompare,
+        check: ok,
+        baseline: bare,
+      })
   }
   const suite = await runSuite({
     title: 'adapter CPU per request (in process, no sockets; signature callback, no replay store)',
     variants,
-    rounds: numberFlag(flags, 'adapter-rounds', quick ? 2 : 15),
-    roundMs: quick ? 50 : 200,
+    rounds: numberFlag(flags, 'adapter-rounds', quick ? 2 : 40),
+    roundMs: quick ? 50 : 80,
     warmupMs: quick ? 100 : 400,
     clock: 'cpu',
     log,
@@ -187,10 +204,12 @@ export async function adapterCpu(flags = {}, log = console.log) {
     const a = suite.stats[`${ADAPTER_NAMES[fw]} + adapter`]
     const b = suite.stats[`${ADAPTER_NAMES[fw]} bare`]
     const v = suite.stats[verifyName]
-    const added = usPerOp(a.median) - usPerOp(b.median)
-    const adapter = added - usPerOp(v.median)
-    // The same figure per round (all three measured in that round), for its spread.
+    // The figure per round (all three measured in that round, close together), and its median: sturdier
+    // on a shared machine than a difference of medians, as a slow round shifts all three alike.
     const perRound = a.samples.map((x, i) => usPerOp(x) - usPerOp(b.samples[i]) - usPerOp(v.samples[i]))
+    const addedPerRound = a.samples.map((x, i) => usPerOp(x) - usPerOp(b.samples[i]))
+    const added = median(addedPerRound)
+    const adapter = median(perRound)
     figures[fw] = {
       bareUs: usPerOp(b.median),
       authUs: usPerOp(a.median),
@@ -200,6 +219,13 @@ export async function adapterCpu(flags = {}, log = console.log) {
       min: Math.min(...perRound),
       max: Math.max(...perRound),
     }
+    const c = suite.stats[`${ADAPTER_NAMES[fw]} + adapter (--compare build)`]
+    if (c) {
+      const cmp = c.samples.map((x, i) => usPerOp(x) - usPerOp(b.samples[i]) - usPerOp(v.samples[i]))
+      figures[fw].compareUs = median(cmp)
+      figures[fw].compareMin = Math.min(...cmp)
+      figures[fw].compareMax = Math.max(...cmp)
+    }
     rows.push([
       ADAPTER_NAMES[fw],
       usPerOp(b.median).toFixed(1),
@@ -207,10 +233,30 @@ export async function adapterCpu(flags = {}, log = console.log) {
       usPerOp(v.median).toFixed(1),
       signed(added),
       `${signed(adapter)} (${signed(figures[fw].min)}…${signed(figures[fw].max)})`,
+      ...(c
+        ? [
+            `${signed(figures[fw].compareUs)} (${signed(figures[fw].compareMin)}…${signed(figures[fw].compareMax)})`,
+          ]
+        : []),
     ])
   }
-  log('\nCPU µs per request (medians; adapter = with adapter − bare − verify, per-round range)')
-  printTable(['framework', 'bare', '+ adapter', 'verify alone', 'added', 'adapter alone'], rows, log)
+  log(
+    '\nCPU µs per request (bare, + adapter, verify: medians; added and adapter: median of the per-round ' +
+      'figures, adapter = with adapter − bare − verify, with the per-round range)',
+  )
+  printTable(
+    [
+      'framework',
+      'bare',
+      '+ adapter',
+      'verify alone',
+      'added',
+      'adapter alone',
+      ...(compare !== undefined ? ['adapter alone, --compare build'] : []),
+    ],
+    rows,
+    log,
+  )
   const targets = frameworks.map((fw) => {
     const f = figures[fw]
     const max = MAX_ADAPTER_US[fw]
@@ -218,7 +264,12 @@ export async function adapterCpu(flags = {}, log = console.log) {
       `${signed(f.adapterUs)} µs (per-round ${signed(f.min)}…${signed(f.max)}): ${f.authUs.toFixed(1)} µs with the adapter, ` +
       `${f.bareUs.toFixed(1)} bare, ${f.verifyUs.toFixed(1)} the verification itself (CPU clock, one process)`
     if (max === null)
-      return { label: `${ADAPTER_NAMES[fw]} adapter CPU per request (informational)`, status: 'INFO', measured, ...f }
+      return {
+        label: `${ADAPTER_NAMES[fw]} adapter CPU per request (informational)`,
+        status: 'INFO',
+        measured,
+        ...f,
+      }
     return {
       label: `${ADAPTER_NAMES[fw]} adapter CPU added per request ≤ +${max} µs over the bare framework`,
       status: quick ? 'N/A' : f.adapterUs <= max ? 'PASS' : 'MISS',

@@ -12,6 +12,7 @@ import {
   bodyAlreadyRead,
   checkAdapterOptions,
   checkBodyOption,
+  pathOfUrl,
   rejectionBody,
   verifyPorts,
   webHeaders,
@@ -173,12 +174,8 @@ function verify(
 ): Promise<RequestVerification> {
   // Something before us read the body: a bug in the receiving app, answered, never thrown per request.
   if (request.bodyUsed) return Promise.resolve(bodyAlreadyRead())
-  let route: string | undefined
-  try {
-    route = new URL(request.url).pathname
-  } catch {
-    route = undefined
-  }
+  // Request.url is always an absolute, serialised URL: its path is read from the text, not parsed again.
+  const route = pathOfUrl(request.url)
   return verifyPorts(
     verifier,
     {
