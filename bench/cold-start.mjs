@@ -31,6 +31,12 @@ import { writeJson } from './lib/output.mjs'
 const ROOT = fileURLToPath(new URL('..', import.meta.url))
 const RECORDER = fileURLToPath(new URL('./lib/record-loads.mjs', import.meta.url))
 export const MAX_OVERHEAD_MS = 150
+/**
+ * Issue 14: `import 'smileid-auth-shim'` in a fresh process costs at most this much over bare node. Judged
+ * on the child's own CPU time (user + system at exit, minus a bare node's), which a shared machine does not
+ * inflate the way it does wall time; the wall figure is shown next to it.
+ */
+export const MAX_IMPORT_MS = 60
 /** Issue 14: the first sec_key verification after import costs at most this much more than a signature's. */
 export const MAX_FIRST_SEC_KEY_GAP_MS = 10
 /** Packages the Node signature path must never load. */
@@ -147,7 +153,8 @@ function loadedPackages(kind) {
     // The recorder itself is not part of the library's footprint.
     const relevant = lines.filter((l) => !l.includes('/bench/lib/record-'))
     const distUrl = pathToFileURL(join(ROOT, 'dist')).href + '/'
-    const own = relevant.filter((l) => l.startsWith(`esm ${distUrl}`)).length
+    // Distinct modules: the resolve hook sees a module once per importer.
+    const own = new Set(relevant.filter((l) => l.startsWith(`esm ${distUrl}`))).size
     return { packages: packagesIn(relevant), ownModules: own, modules: relevant.length }
   } finally {
     rmSync(dir, { recursive: true, force: true })
@@ -221,6 +228,8 @@ export async function main(flags = {}, log = console.log) {
     log(`  ${k.name}: ${l.ownModules} library modules; packages: ${l.packages.join(', ') || '(none)'}`)
   }
 
+  const importOnly = stats['import smileid-auth-shim']
+  const esmBare = stats['bare node (ESM) -e ""']
   const signature = stats['import + verify (signature)']
   const secKey = stats['import + verify (sec_key RSA-1024)']
   const sigLoads = loads['import + verify (signature)']
@@ -228,6 +237,16 @@ export async function main(flags = {}, log = console.log) {
   const forbidden = sigLoads.packages.filter((p) => FORBIDDEN.includes(p))
   const firstGap = secKey.firstMedian - signature.firstMedian
   const targets = [
+    {
+      label: `core import (import 'smileid-auth-shim', fresh process) ≤ ${MAX_IMPORT_MS} ms over bare node (CPU time)`,
+      status: quick ? 'N/A' : importOnly.cpuOverMs <= MAX_IMPORT_MS ? 'PASS' : 'MISS',
+      overMs: importOnly.cpuOverMs,
+      measured:
+        `${importOnly.cpuOverMs.toFixed(1)} ms CPU over bare node (median ${importOnly.cpuMedian.toFixed(1)} vs ` +
+        `${bareCpu.toFixed(1)} ms, ${runs} processes each); wall ${importOnly.overMs.toFixed(1)} ms over bare node, ` +
+        `${(importOnly.median - esmBare.median).toFixed(1)} ms over a bare ESM node; ` +
+        `${loads['import smileid-auth-shim'].ownModules} library modules, packages: ${loads['import smileid-auth-shim'].packages.join(', ') || 'none'}`,
+    },
     {
       label: `cold start (import + construct + verify one signature callback) ≤ ${MAX_OVERHEAD_MS} ms over bare node`,
       status: quick ? 'N/A' : signature.overMs <= MAX_OVERHEAD_MS ? 'PASS' : 'MISS',

@@ -14,6 +14,12 @@
 // Receivers: bare, with smileIdAuth + MemoryReplayStore, and with smileIdAuth without a replay store
 // (`--replay-only` drops the last).
 //
+// First, in one process (bench/adapter-rigs.mjs, no sockets): the CPU each adapter adds per request over
+// the bare framework handling the same request, minus the verification itself (the verifier called
+// directly, same input, same suite): the figures of issue 14, on the CPU clock. `--adapter-only` stops
+// there; `--frameworks node,express` picks the rigs; `--compare <other build's dist/>` adds that build's
+// adapters in front of the same verifier, side by side (e.g. the previous commit, built elsewhere).
+//
 // Run: node bench/http.mjs [--quick] [--duration 3] [--rounds 5] [--connections 16] [--json out.json]
 //      [--profile-receivers <dir>] (a CPU profile of every receiver run; see bench/profile.mjs --summarize)
 import crypto from 'node:crypto'
@@ -21,12 +27,22 @@ import { fork } from 'node:child_process'
 import { fileURLToPath, pathToFileURL } from 'node:url'
 import autocannon from 'autocannon'
 import { parseArgs, numberFlag } from './lib/args.mjs'
-import { median, printTable, formatRate } from './lib/harness.mjs'
+import { median, printSuite, printTable, formatRate, runSuite } from './lib/harness.mjs'
+import { FRAMEWORKS, buildRigs } from './adapter-rigs.mjs'
 import { PARTNER_ID, callbackBody, makeApiKey } from './lib/fixtures.mjs'
 import { writeJson } from './lib/output.mjs'
 
 const SERVER = fileURLToPath(new URL('./http-server.mjs', import.meta.url))
 export const MAX_OVERHEAD = 0.1
+/** Issue 14: adapter CPU added per request, in µs, over the bare framework (null: informational). */
+export const MAX_ADAPTER_US = { node: 15, fastify: 15, express: 25, fetch: 25, hono: null }
+const ADAPTER_NAMES = {
+  node: 'node:http',
+  express: 'Express',
+  fastify: 'Fastify',
+  fetch: 'Fetch',
+  hono: 'Hono',
+}
 
 /** A percentage with an explicit sign. */
 export const signed = (x) => `${x >= 0 ? '+' : '−'}${Math.abs(x).toFixed(1)}`
@@ -143,8 +159,135 @@ async function adapterAvailable(framework) {
   }
 }
 
+/** µs of CPU per operation from an ops/s rate. */
+const usPerOp = (rate) => 1e6 / rate
+
+/**
+ * The adapter CPU suite: per framework, bare and with the adapter, plus the direct verification, all
+ * interleaved in one process on the CPU clock. Returns the suite and one target per framework.
+ */
+export async function adapterCpu(flags = {}, log = console.log) {
+  const quick = !!flags.quick
+  const frameworks = typeof flags.frameworks === 'string' ? flags.frameworks.split(',') : FRAMEWORKS
+  const compare = typeof flags.compare === 'string' ? flags.compare : undefined
+  const { rigs, verify } = await buildRigs(frameworks, { compare })
+  const ok = (status) => status === 200
+  const variants = [
+    { name: 'verifier.verify (direct, adapter input)', fn: verify, group: 'verification alone' },
+  ]
+  for (const fw of frameworks) {
+    const bare = `${ADAPTER_NAMES[fw]} bare`
+    variants.push({ name: bare, fn: rigs[fw].bare, check: ok, group: ADAPTER_NAMES[fw] })
+    variants.push({ name: `${ADAPTER_NAMES[fw]} + adapter`, fn: rigs[fw].auth, check: ok, baseline: bare })
+    if (compare !== undefined)
+      variants.push({
+        name: `${ADAPTER_NAMES[fw]} + adapter (--compare build)`,
+        fn: rigs[fw].authCompare,
+        check: ok,
+        baseline: bare,
+      })
+  }
+  const suite = await runSuite({
+    title: 'adapter CPU per request (in process, no sockets; signature callback, no replay store)',
+    variants,
+    rounds: numberFlag(flags, 'adapter-rounds', quick ? 2 : 40),
+    roundMs: quick ? 50 : 80,
+    warmupMs: quick ? 100 : 400,
+    clock: 'cpu',
+    log,
+  })
+  printSuite(suite, log)
+  const verifyName = variants[0].name
+  const figures = {}
+  const rows = []
+  for (const fw of frameworks) {
+    const a = suite.stats[`${ADAPTER_NAMES[fw]} + adapter`]
+    const b = suite.stats[`${ADAPTER_NAMES[fw]} bare`]
+    const v = suite.stats[verifyName]
+    // The figure per round (all three measured in that round, close together), and its median: sturdier
+    // on a shared machine than a difference of medians, as a slow round shifts all three alike.
+    const perRound = a.samples.map((x, i) => usPerOp(x) - usPerOp(b.samples[i]) - usPerOp(v.samples[i]))
+    const addedPerRound = a.samples.map((x, i) => usPerOp(x) - usPerOp(b.samples[i]))
+    const added = median(addedPerRound)
+    const adapter = median(perRound)
+    figures[fw] = {
+      bareUs: usPerOp(b.median),
+      authUs: usPerOp(a.median),
+      verifyUs: usPerOp(v.median),
+      addedUs: added,
+      adapterUs: adapter,
+      min: Math.min(...perRound),
+      max: Math.max(...perRound),
+    }
+    const c = suite.stats[`${ADAPTER_NAMES[fw]} + adapter (--compare build)`]
+    if (c) {
+      const cmp = c.samples.map((x, i) => usPerOp(x) - usPerOp(b.samples[i]) - usPerOp(v.samples[i]))
+      figures[fw].compareUs = median(cmp)
+      figures[fw].compareMin = Math.min(...cmp)
+      figures[fw].compareMax = Math.max(...cmp)
+    }
+    rows.push([
+      ADAPTER_NAMES[fw],
+      usPerOp(b.median).toFixed(1),
+      usPerOp(a.median).toFixed(1),
+      usPerOp(v.median).toFixed(1),
+      signed(added),
+      `${signed(adapter)} (${signed(figures[fw].min)}…${signed(figures[fw].max)})`,
+      ...(c
+        ? [
+            `${signed(figures[fw].compareUs)} (${signed(figures[fw].compareMin)}…${signed(figures[fw].compareMax)})`,
+          ]
+        : []),
+    ])
+  }
+  log(
+    '\nCPU µs per request (bare, + adapter, verify: medians; added and adapter: median of the per-round ' +
+      'figures, adapter = with adapter − bare − verify, with the per-round range)',
+  )
+  printTable(
+    [
+      'framework',
+      'bare',
+      '+ adapter',
+      'verify alone',
+      'added',
+      'adapter alone',
+      ...(compare !== undefined ? ['adapter alone, --compare build'] : []),
+    ],
+    rows,
+    log,
+  )
+  const targets = frameworks.map((fw) => {
+    const f = figures[fw]
+    const max = MAX_ADAPTER_US[fw]
+    const measured =
+      `${signed(f.adapterUs)} µs (per-round ${signed(f.min)}…${signed(f.max)}): ${f.authUs.toFixed(1)} µs with the adapter, ` +
+      `${f.bareUs.toFixed(1)} bare, ${f.verifyUs.toFixed(1)} the verification itself (CPU clock, one process)`
+    if (max === null)
+      return {
+        label: `${ADAPTER_NAMES[fw]} adapter CPU per request (informational)`,
+        status: 'INFO',
+        measured,
+        ...f,
+      }
+    return {
+      label: `${ADAPTER_NAMES[fw]} adapter CPU added per request ≤ +${max} µs over the bare framework`,
+      status: quick ? 'N/A' : f.adapterUs <= max ? 'PASS' : 'MISS',
+      measured,
+      ...f,
+    }
+  })
+  return { suite, figures, targets }
+}
+
 export async function main(flags = {}, log = console.log) {
   const quick = !!flags.quick
+  const adapter = await adapterCpu(flags, log)
+  if (flags['adapter-only']) {
+    log('\n## targets')
+    for (const t of adapter.targets) log(`${t.status.padEnd(4)}  ${t.label}: ${t.measured}`)
+    return { adapter, targets: adapter.targets, quick }
+  }
   const options = {
     duration: numberFlag(flags, 'duration', quick ? 1 : 3),
     warmup: numberFlag(flags, 'warmup', quick ? 0.5 : 1),
@@ -268,9 +411,10 @@ export async function main(flags = {}, log = console.log) {
       })
     }
   }
+  targets.unshift(...adapter.targets)
   log('\n## targets')
   for (const t of targets) log(`${t.status.padEnd(4)}  ${t.label}: ${t.measured}`)
-  return { options, summary, overhead, cpuOverhead, problems, targets, quick }
+  return { adapter, options, summary, overhead, cpuOverhead, problems, targets, quick }
 }
 
 if (import.meta.url === pathToFileURL(process.argv[1]).href) {

@@ -6,6 +6,9 @@
 // `--lines <substring>` adds self time per source line for the files whose URL contains it.
 // `node bench/profile.mjs --summarize file.cpuprofile` summarizes an existing profile instead (for example
 // one written by `node bench/http.mjs --profile-receivers <dir>`).
+// Adapter cases: adapter-node, adapter-express, adapter-fastify, adapter-fetch, adapter-hono (a signature
+// callback through the framework and the adapter, in process: bench/adapter-rigs.mjs; add --bare for the
+// framework alone). Look at the frames under dist/adapters.
 // Cases: signature-auth, dual-signature, dual-signature-replay[-raw], legacy-auth, dual-sec-key, dual-sec-key-replay
 // (`-raw`: the request carries rawBody, as the adapters pass it).
 import { readFileSync, writeFileSync } from 'node:fs'
@@ -13,6 +16,7 @@ import { Session } from 'node:inspector/promises'
 import { fileURLToPath, pathToFileURL } from 'node:url'
 import { parseArgs, numberFlag } from './lib/args.mjs'
 import { printTable } from './lib/harness.mjs'
+import { FRAMEWORKS, buildRigs } from './adapter-rigs.mjs'
 import {
   PARTNER_ID,
   T0,
@@ -32,10 +36,12 @@ const CASES = [
   'legacy-auth',
   'dual-sec-key',
   'dual-sec-key-replay',
+  ...FRAMEWORKS.map((fw) => `adapter-${fw}`),
 ]
 
 /** Builds the case, then verifies in a loop for `seconds` under the profiler; returns the profile. */
-async function profileCase(name, seconds) {
+async function profileCase(name, seconds, flags = {}) {
+  if (name.startsWith('adapter-')) return profileAdapter(name.slice('adapter-'.length), seconds, !!flags.bare)
   const { lib, error } = await loadLibrary()
   if (!lib) throw error
   const apiKey = makeApiKey()
@@ -91,6 +97,26 @@ async function profileCase(name, seconds) {
   return profile
 }
 
+/** Profiles one framework rig (with the adapter, or bare with `--bare`) for `seconds`. */
+async function profileAdapter(fw, seconds, bare) {
+  const { rigs } = await buildRigs([fw])
+  const run = bare ? rigs[fw].bare : rigs[fw].auth
+  for (let w = 0; w < 3000; w++) await run(w)
+  const session = new Session()
+  session.connect()
+  await session.post('Profiler.enable')
+  await session.post('Profiler.setSamplingInterval', { interval: 100 })
+  await session.post('Profiler.start')
+  const end = performance.now() + seconds * 1000
+  let i = 0
+  let failed = 0
+  while (performance.now() < end) for (let k = 0; k < 64; k++) if ((await run(i++)) !== 200) failed++
+  const { profile } = await session.post('Profiler.stop')
+  session.disconnect()
+  console.log(`adapter-${fw}${bare ? ' (bare)' : ''}: ${i} requests profiled, ${failed} not 200`)
+  return profile
+}
+
 /**
  * Sums self samples per call-frame (function + location) and per file from a .cpuprofile. Samples are
  * counted rather than weighted by their time deltas: on a shared machine a delta also holds the time the
@@ -130,7 +156,7 @@ async function main() {
     )
     process.exit(2)
   } else {
-    profile = await profileCase(name, numberFlag(flags, 'seconds', 5))
+    profile = await profileCase(name, numberFlag(flags, 'seconds', 5), flags)
   }
   if (typeof flags.out === 'string') writeFileSync(flags.out, JSON.stringify(profile))
   const root = fileURLToPath(new URL('..', import.meta.url))

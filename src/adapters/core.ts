@@ -158,6 +158,8 @@ export interface RequestPorts {
 }
 
 const decoder = new TextDecoder()
+/** A body with anything but whitespace (the test stops at the first such character; no trimmed copy). */
+const NOT_BLANK = /\S/
 
 /** Runs the shared flow: size limit, JSON, verification, body schema, response headers. */
 export async function verifyPorts(
@@ -188,7 +190,7 @@ export async function verifyPorts(
   }
   if (port.kind === 'parsed') {
     body = port.value
-  } else if (rawBody !== undefined && rawBody.trim() !== '') {
+  } else if (rawBody !== undefined && NOT_BLANK.test(rawBody)) {
     try {
       body = JSON.parse(rawBody) as unknown
     } catch {
@@ -254,19 +256,36 @@ export function rejectionBody(verification: RequestRejected): { error: RequestEr
   return { error: verification.error }
 }
 
-/** Normalises Node-style headers (lowercase names, string or array values). */
+/**
+ * Normalises Node-style headers (lowercase names, string or array values). Node already gives lowercase
+ * names and string values for all but a few headers, so the common case is one copy per header, with no
+ * per-header array or string built.
+ */
 export function nodeHeaders(
   headers: Record<string, string | string[] | number | undefined>,
 ): Record<string, string> {
   const out: Record<string, string> = {}
-  for (const [name, value] of Object.entries(headers)) {
+  const names = Object.keys(headers)
+  for (let i = 0; i < names.length; i++) {
+    const name = names[i]!
+    const value = headers[name]
     if (value === undefined) continue
-    out[name.toLowerCase()] = Array.isArray(value) ? value.join(', ') : String(value)
+    out[isLowerCase(name) ? name : name.toLowerCase()] =
+      typeof value === 'string' ? value : Array.isArray(value) ? value.join(', ') : String(value)
   }
   return out
 }
 
-/** Normalises a Fetch API `Headers`. */
+/** Whether a header name has no ASCII capital (what Node hands over), so lowercasing it would change nothing. */
+function isLowerCase(name: string): boolean {
+  for (let i = 0; i < name.length; i++) {
+    const c = name.charCodeAt(i)
+    if (c >= 65 && c <= 90) return false
+  }
+  return true
+}
+
+/** Normalises a Fetch API `Headers` (its names are lowercase already). */
 export function webHeaders(headers: Headers): Record<string, string> {
   const out: Record<string, string> = {}
   headers.forEach((value, name) => {
@@ -300,6 +319,41 @@ export function checkHooks(options: object, names: readonly string[], where: str
           : ''),
     )
   }
+}
+
+/**
+ * The path of a request target (`/a/b?x=1` → `/a/b`), for the audit trail: a slice, not a split into an
+ * array per request.
+ */
+export function pathOf(target: string): string {
+  const query = target.indexOf('?')
+  return query === -1 ? target : target.slice(0, query)
+}
+
+/**
+ * The path of an absolute URL as a Fetch `Request` serialises it (`https://host:8080/a/b?x=1` → `/a/b`),
+ * read from the text instead of parsing a `URL` per request. `undefined` when it is not such a URL.
+ */
+export function pathOfUrl(url: string): string | undefined {
+  const scheme = url.indexOf('://')
+  if (scheme === -1) return undefined
+  const slash = url.indexOf('/', scheme + 3)
+  if (slash === -1) return '/'
+  let end = url.length
+  const query = url.indexOf('?', slash)
+  if (query !== -1) end = query
+  const hash = url.indexOf('#', slash)
+  if (hash !== -1 && hash < end) end = hash
+  return url.slice(slash, end)
+}
+
+/** Calls `set` for every header of an outcome; no entries array for the usual empty set. */
+export function eachHeader(
+  headers: Record<string, string>,
+  set: (name: string, value: string) => void,
+): void {
+  const names = Object.keys(headers)
+  for (let i = 0; i < names.length; i++) set(names[i]!, headers[names[i]!]!)
 }
 
 /** Validates an adapter's `body` option once, at construction. */

@@ -15,7 +15,9 @@ import {
   checkAdapterOptions,
   checkBodyOption,
   checkHooks,
+  eachHeader,
   nodeHeaders,
+  pathOf,
   rejectionBody,
   verifyPorts,
   type RequestFailure,
@@ -160,13 +162,13 @@ export function smileIdAuth<S extends BodySchema | undefined = undefined>(
     const ports = {
       headers: nodeHeaders(req.headers),
       body,
-      route: (req.originalUrl || req.url || '/').split('?')[0],
+      route: pathOf(req.originalUrl || req.url || '/'),
       sourceIp: req.ip,
     }
     // Express 4 ignores returned promises: errors (a throwing onFailure too) go to next() by hand.
     verifyPorts(verifier, ports, limit, schema)
       .then((verification) => {
-        for (const [name, value] of Object.entries(verification.headers)) res.setHeader(name, value)
+        eachHeader(verification.headers, (name, value) => res.setHeader(name, value))
         if (verification.ok) {
           req.smileIdAuth = verification.result
           // Downstream handlers read the parsed req.body as usual, whoever read the bytes; with a schema,

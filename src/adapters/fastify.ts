@@ -10,6 +10,7 @@ import {
   checkAdapterOptions,
   checkBodyOption,
   checkHooks,
+  eachHeader,
   nodeHeaders,
   rejectionBody,
   verifyPorts,
@@ -115,7 +116,7 @@ export const smileIdAuth: FastifyPluginAsync<SmileIdAuthPluginOptions> = async (
       sourceIp: request.ip,
     }
     const verification = await verifyPorts(verifier, ports, limit, schema)
-    for (const [name, value] of Object.entries(verification.headers)) void reply.header(name, value)
+    eachHeader(verification.headers, (name, value) => void reply.header(name, value))
     if (verification.ok) {
       request.smileIdAuth = verification.result
       if (schema !== undefined) request.body = verification.body

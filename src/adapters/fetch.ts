@@ -14,6 +14,7 @@ import {
   checkAdapterOptions,
   checkBodyOption,
   checkHooks,
+  pathOfUrl,
   rejectionBody,
   verifyPorts,
   webHeaders,
@@ -179,12 +180,8 @@ function verify(
 ): Promise<RequestVerification> {
   // Something before us read the body: a bug in the receiving app, answered, never thrown per request.
   if (request.bodyUsed) return Promise.resolve(bodyAlreadyRead())
-  let route: string | undefined
-  try {
-    route = new URL(request.url).pathname
-  } catch {
-    route = undefined
-  }
+  // Request.url is always an absolute, serialised URL: its path is read from the text, not parsed again.
+  const route = pathOfUrl(request.url)
   return verifyPorts(
     verifier,
     {

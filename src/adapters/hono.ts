@@ -125,7 +125,13 @@ export function smileIdAuth<S extends BodySchema | undefined = undefined>(
     c.set('smileIdAuth', verification.result)
     c.set('smileIdBody', verification.body as BodyOf<S>)
     await next()
-    c.res = withHeaders(c.res, verification.headers)
+    // Assigning c.res makes Hono build a new Response and copy every header: only when the headers could
+    // not be set in place (an immutable response), and never for the usual empty set.
+    if (hasEntries(verification.headers)) {
+      const response = c.res
+      const updated = withHeaders(response, verification.headers)
+      if (updated !== response) c.res = updated
+    }
   }
 }
 
@@ -134,8 +140,7 @@ export function smileIdAuth<S extends BodySchema | undefined = undefined>(
  * a stream, read here with the limit and put in the cache so that `c.req.json()` still works downstream.
  */
 function bodyPort(c: Context): BodyPort {
-  const cached = Object.keys(c.req.bodyCache).length > 0
-  if (cached || c.req.raw.bodyUsed) {
+  if (hasEntries(c.req.bodyCache) || c.req.raw.bodyUsed) {
     return {
       kind: 'stream',
       read: async (max) => {
@@ -150,12 +155,22 @@ function bodyPort(c: Context): BodyPort {
       const read = await readWebBody(c.req.raw, max)
       if (read.ok) {
         const bytes = read.bytes
-        // Hono keeps promises in its cache, whatever its type declaration says.
-        const copy = bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer
+        // The bytes are ours (decoded already): hand their buffer over as it is when they fill it, and copy
+        // only a view into a larger buffer. Hono keeps promises in its cache, whatever its type says.
+        const buffer =
+          bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength
+            ? (bytes.buffer as ArrayBuffer)
+            : (bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer)
         ;(c.req.bodyCache as unknown as { arrayBuffer?: Promise<ArrayBuffer> }).arrayBuffer =
-          Promise.resolve(copy)
+          Promise.resolve(buffer)
       }
       return read
     },
   }
+}
+
+/** Whether Hono's body cache holds anything (own keys; no keys array per request). */
+function hasEntries(cache: object): boolean {
+  for (const key in cache) if (Object.prototype.hasOwnProperty.call(cache, key)) return true
+  return false
 }

@@ -18,7 +18,9 @@ import {
   checkAdapterOptions,
   checkBodyOption,
   checkHooks,
+  eachHeader,
   nodeHeaders,
+  pathOf,
   rejectionBody,
   verifyPorts,
   type RequestFailure,
@@ -142,13 +144,13 @@ export class SmileIdAuthGuard implements CanActivate {
       {
         headers: nodeHeaders(req.headers),
         body: port,
-        route: (req.originalUrl || req.url || '/').split('?')[0],
+        route: pathOf(req.originalUrl || req.url || '/'),
         sourceIp: req.ip ?? req.socket?.remoteAddress,
       },
       this.#limit,
       this.#schema,
     )
-    for (const [name, value] of Object.entries(verification.headers)) res.setHeader(name, value)
+    eachHeader(verification.headers, (name, value) => res.setHeader(name, value))
     if (!verification.ok) {
       throw this.#onFailure
         ? this.#onFailure(verification, context)

@@ -10,6 +10,7 @@ import {
   checkAdapterOptions,
   checkBodyOption,
   nodeHeaders,
+  pathOf,
   rejectionBody,
   verifyPorts,
   type RequestFailure,
@@ -73,7 +74,7 @@ export async function verifyIncomingMessage<S extends BodySchema | undefined = u
     {
       headers: nodeHeaders(req.headers),
       body: { kind: 'stream', read: (max) => readIncomingBody(req, max) },
-      route: (req.url ?? '/').split('?')[0],
+      route: pathOf(req.url ?? '/'),
       sourceIp: req.socket.remoteAddress,
     },
     limit,

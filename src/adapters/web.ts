@@ -23,6 +23,8 @@ export async function readWebBody(request: Request, limit: number): Promise<Body
     }
     chunks.push(value)
   }
+  // The usual small body arrives in one chunk, which the reader hands over to us: no copy.
+  if (chunks.length === 1) return { ok: true, bytes: chunks[0]! }
   const bytes = new Uint8Array(size)
   let offset = 0
   for (const chunk of chunks) {
@@ -34,14 +36,14 @@ export async function readWebBody(request: Request, limit: number): Promise<Body
 
 /** Adds headers to a handler's response; copies it when its headers are immutable (a fetched response). */
 export function withHeaders(response: Response, headers: Record<string, string>): Response {
-  const entries = Object.entries(headers)
-  if (entries.length === 0) return response
+  const names = Object.keys(headers)
+  if (names.length === 0) return response
   try {
-    for (const [name, value] of entries) response.headers.set(name, value)
+    for (const name of names) response.headers.set(name, headers[name]!)
     return response
   } catch {
     const copy = new Response(response.body, response)
-    for (const [name, value] of entries) copy.headers.set(name, value)
+    for (const name of names) copy.headers.set(name, headers[name]!)
     return copy
   }
 }
