@@ -201,7 +201,11 @@ function readQuietPeriod(text: string | undefined): number {
   const ms = /^\d+(?:\.\d+)?$/.test(trimmed) ? Number(trimmed) * 86_400_000 : readDuration(trimmed)
   if (ms === null || !/^\d+(?:\.\d+)?[dw]?$/.test(trimmed) || !Number.isFinite(ms))
     throw new UsageError('--quiet-period must be a number of days such as 30d (or weeks: 4w)', helpHint(NAME))
-  return ms / 86_400_000
+  const days = ms / 86_400_000
+  // The same bound summarizeAudit enforces: a longer quiet period is almost always a unit slip.
+  if (days > 3650)
+    throw new UsageError(`--quiet-period is at most 3650 days (got ${trimmed})`, helpHint(NAME))
+  return days
 }
 
 /** Expands directories and checks every input before reading any, so that a typo fails at once. */

@@ -127,6 +127,10 @@ describe('audit: the verdict is the exit code', () => {
     expectUsageError(await run(['audit', path, '--quiet-period', 'a month']), /--quiet-period must be/)
     expectUsageError(await run(['audit', path, '--quiet-period', '12h']), /--quiet-period must be/)
     expectUsageError(
+      await run(['audit', path, '--quiet-period', '5000d']),
+      /--quiet-period is at most 3650 days/,
+    )
+    expectUsageError(
       await run(['audit', path, '--format', 'pdf']),
       /--format must be one of table, text, json, html/,
     )
