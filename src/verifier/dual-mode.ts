@@ -87,11 +87,18 @@ export interface DualModeVerifierOptions {
     | false
   /** Replay protection. Without a store, a captured credential can be reused within the window. */
   replay?: ReplayStore
-  /** When the replay store fails: `reject` (default, `replay_check_failed`) or `accept` with a `replay_unchecked` warning. */
+  /**
+   * When the replay store fails: `reject` (default, `replay_check_failed`) or `accept` with a
+   * `replay_unchecked` warning. The upgrade store is governed by `upgradeFailure` instead.
+   */
   replayFailure?: 'reject' | 'accept'
   /** How long replay entries live when freshness is off. Default 24 hours. */
   replayTtlMs?: number
-  /** Where `stickyUpgrade` remembers upgraded partners. Default: in memory. */
+  /**
+   * Where `stickyUpgrade` remembers upgraded partners. Default: in memory. A store that cannot answer
+   * (it throws, rejects or answers a non-boolean) is reported as `replay_check_failed`, as a replay store
+   * that cannot be reached is; see `upgradeFailure`.
+   */
   upgradeStore?: UpgradeStore
   /**
    * When the upgrade store cannot be read for a `stickyUpgrade` partner's sec_key request: `reject`
