@@ -36,10 +36,16 @@ export type PartnerResolver = (
 /**
  * A strategy's verification of a credential, without options: synchronous where the strategy's crypto is
  * (the library's strategies on node:crypto), a promise otherwise.
+ *
+ * @internal
  */
 export type CryptoCheck = (credentials: unknown) => MaybePromise<VerificationResult>
 
-/** @internal A partner as the pipeline uses it: its canonical id, a crypto check per configured scheme, its policy. */
+/**
+ * A partner as the pipeline uses it: its canonical id, a crypto check per configured scheme, its policy.
+ *
+ * @internal
+ */
 export interface ResolvedPartner {
   id: string
   signature: CryptoCheck | undefined
@@ -47,7 +53,11 @@ export interface ResolvedPartner {
   policy: ResolvedPolicy
 }
 
-/** @internal The partner part of the verifier's options. */
+/**
+ * The partner part of the verifier's options.
+ *
+ * @internal
+ */
 export interface PartnerOptions extends PartnerConfig {
   partnerId?: string
   partners?: Record<string, PartnerConfig> | PartnerResolver
@@ -57,6 +67,8 @@ export interface PartnerOptions extends PartnerConfig {
  * The partners a verifier serves, looked up by the id a request claims. Configured partners are indexed
  * by their configured id and by {@link partnerKey} of it, so every spelling of a known id and every
  * unknown id costs one or two hash lookups, whatever the number of partners.
+ *
+ * @internal
  */
 export class Partners {
   readonly #single: ResolvedPartner | undefined
@@ -151,6 +163,8 @@ export class Partners {
 /**
  * Which partners have authenticated with signature, for `stickyUpgrade`: the store is the memory, and a
  * partner known upgraded in this process is not asked about again.
+ *
+ * @internal
  */
 export class UpgradeCache {
   readonly #store: UpgradeStore
