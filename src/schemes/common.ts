@@ -4,6 +4,7 @@
  * @internal
  * @module
  */
+import { MAX_TIMESTAMP_LENGTH, readTimestampClaim } from '../claims.js'
 import { ConfigurationError } from '../errors.js'
 import { describe } from '../option-checks.js'
 import { checkFreshness, type ReadInstant } from '../timestamps.js'
@@ -33,8 +34,8 @@ export interface VerifiesNow {
 /** Size caps, checked before any decoding so a huge value costs nothing. */
 export const MAX_SIGNATURE_LENGTH = 128
 export const MAX_SEC_KEY_LENGTH = 4096
-export const MAX_TIMESTAMP_LENGTH = 64
 export const MAX_PARTNER_ID_LENGTH = 64
+export { MAX_TIMESTAMP_LENGTH }
 
 /** Builds a failure result. Messages are fixed phrases: they never quote the input. */
 export function failure(
@@ -50,27 +51,13 @@ export function failure(
 export type TimestampField =
   { ok: true; value: string | number } | { ok: false; failure: VerificationFailure }
 
-/** Checks a credential's timestamp field: a non-empty string of at most 64 characters, or a finite number. */
+/**
+ * Checks a credential's timestamp field: a non-empty string of at most 64 characters, or a finite number.
+ * The rule is the claim reader's ({@link readTimestampClaim}); this gives it the strategy's failure shape.
+ */
 export function readTimestampField(value: unknown, scheme: Scheme, partnerId: string): TimestampField {
-  if (value === undefined || value === null || value === '') {
-    return { ok: false, failure: failure(scheme, 'missing_credentials', 'timestamp is missing', partnerId) }
-  }
-  if (
-    typeof value === 'number'
-      ? Number.isFinite(value)
-      : typeof value === 'string' && value.length <= MAX_TIMESTAMP_LENGTH
-  ) {
-    return { ok: true, value: value as string | number }
-  }
-  return {
-    ok: false,
-    failure: failure(
-      scheme,
-      'malformed_credentials',
-      'timestamp must be a string of at most 64 characters or a number',
-      partnerId,
-    ),
-  }
+  const read = readTimestampClaim(value)
+  return read.ok ? read : { ok: false, failure: failure(scheme, read.reason, read.message, partnerId) }
 }
 
 /** Applies the optional freshness window and assembles the success result. */

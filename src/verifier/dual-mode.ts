@@ -2,27 +2,39 @@
  * The dual-mode verifier: accepts both schemes during the migration, says which one each request used,
  * applies the migration policy, freshness and replay protection, and audits every decision.
  *
- * Order of work for each request: detect what it claims → resolve the partner → policy (what is allowed)
- * → crypto (is it genuine) → freshness → replay → audit.
+ * {@link DualModeVerifier.verify} is one pipeline, read top to bottom in `verify` and `#decide`:
+ *
+ * 1. detect: what the request claims (scheme, partner, credential, transport), from `claims.ts`;
+ * 2. partner: who the claimed id is and whether it may use that scheme (`partners.ts`);
+ * 3. policy: what is allowed, before any crypto (legacy, sunset, brownouts, sticky upgrade);
+ * 4. crypto: is the credential genuine (always enforced, in observe mode too);
+ * 5. freshness: is it current;
+ * 6. replay: has it been seen, and with which body (`replay/fingerprint.ts` and the replay store);
+ * 7. audit: one event per request (`audit/record.ts`), whatever the outcome;
+ * 8. result: returned, never thrown.
+ *
+ * A stage that must wait (a partner resolver, an upgrade or replay store, a WebCrypto strategy) returns a
+ * promise and the next stage runs once it settles; otherwise the stages run synchronously and a request
+ * costs a single promise, the one `verify` returns. `step.ts` holds that one mechanism ({@link andThen}).
  *
  * @module
  */
 import { hashBackend as backend } from '#crypto-hash'
 import { defaultInstance } from '#instance'
 import { emitAudit, normalizeSinks, watchSinkFailures, type AuditErrorHandler } from '../audit/dispatch.js'
-import type { AuditEvent, AuditOutcome, AuditSink } from '../audit/events.js'
+import type { AuditEvent, AuditSink } from '../audit/events.js'
+import { AuditRecorder, type AuditedDecision } from '../audit/record.js'
 import { fromUtf8 } from '../encoding.js'
-import { partnerKey, readClaim, samePartner, type Claim, type HeadersLike } from '../claims.js'
+import { readClaim, type Claim, type HeadersLike } from '../claims.js'
 import { ConfigurationError, VerificationError } from '../errors.js'
 import { MemoryUpgradeStore } from '../replay/memory.js'
 import { bodyFingerprint } from '../replay/fingerprint.js'
 import type { ReplayStore, UpgradeStore } from '../replay/store.js'
-import { failure, VERIFY_NOW, type VerifiesNow } from '../schemes/common.js'
+import { failure } from '../schemes/common.js'
 import { checkInstant, DEFAULT_MAX_AGE_MS, DEFAULT_MAX_FUTURE_MS } from '../timestamps.js'
 import type {
   AuthStrategy,
   FailureReason,
-  Scheme,
   SecKeyCredentials,
   SignatureCredentials,
   Transport,
@@ -39,22 +51,18 @@ import {
   checkReplayTtl,
   VERIFIER_OPTION_KEYS,
 } from './options.js'
+import {
+  Partners,
+  UpgradeCache,
+  type CryptoCheck,
+  type PartnerConfig,
+  type PartnerResolver,
+  type ResolvedPartner,
+} from './partners.js'
 import { legacyRefusal, resolvePolicy, type MigrationPolicy, type ResolvedPolicy } from './policy.js'
+import { andThen, type MaybePromise } from './step.js'
 
-/** The keys of one partner, and optionally its own policy. */
-export interface PartnerConfig {
-  /** Verifies the `signature` scheme (a {@link SignatureAuth}). */
-  signature?: AuthStrategy<SignatureCredentials>
-  /** Verifies the legacy `sec_key` scheme (a {@link LegacySecKeyAuth}). */
-  secKey?: AuthStrategy<SecKeyCredentials>
-  /** Overrides the verifier's policy for this partner. */
-  policy?: MigrationPolicy
-}
-
-/** Looks a partner up, for platforms that serve several partner ids (keys may come from a secret store). */
-export type PartnerResolver = (
-  partnerId: string,
-) => PartnerConfig | undefined | Promise<PartnerConfig | undefined>
+export type { PartnerConfig, PartnerResolver } from './partners.js'
 
 /** Options of {@link DualModeVerifier}. */
 export interface DualModeVerifierOptions {
@@ -79,11 +87,18 @@ export interface DualModeVerifierOptions {
     | false
   /** Replay protection. Without a store, a captured credential can be reused within the window. */
   replay?: ReplayStore
-  /** When the replay store fails: `reject` (default, `replay_check_failed`) or `accept` with a `replay_unchecked` warning. */
+  /**
+   * When the replay store fails: `reject` (default, `replay_check_failed`) or `accept` with a
+   * `replay_unchecked` warning. The upgrade store is governed by `upgradeFailure` instead.
+   */
   replayFailure?: 'reject' | 'accept'
   /** How long replay entries live when freshness is off. Default 24 hours. */
   replayTtlMs?: number
-  /** Where `stickyUpgrade` remembers upgraded partners. Default: in memory. */
+  /**
+   * Where `stickyUpgrade` remembers upgraded partners. Default: in memory. A store that cannot answer
+   * (it throws, rejects or answers a non-boolean) is reported as `replay_check_failed`, as a replay store
+   * that cannot be reached is; see `upgradeFailure`.
+   */
   upgradeStore?: UpgradeStore
   /**
    * When the upgrade store cannot be read for a `stickyUpgrade` partner's sec_key request: `reject`
@@ -134,21 +149,15 @@ export interface VerifierStats {
   auditErrors: number
 }
 
-interface ResolvedPartner {
-  id: string
-  signature: AuthStrategy<SignatureCredentials> | undefined
-  secKey: AuthStrategy<SecKeyCredentials> | undefined
-  policy: ResolvedPolicy
-}
-
 /** What the replay check found; `unfingerprintable` is a body that cannot be fingerprinted (the request's fault). */
 type RememberOutcome = 'new' | 'duplicate' | 'conflict' | 'error' | 'unfingerprintable'
 
-/** A request in the pipeline, carried from stage to stage. */
+/** A request in the pipeline once its partner is known, carried from stage to stage. */
 interface Pending {
   claim: Claim
   partner: ResolvedPartner
-  strategy: AuthStrategy<unknown>
+  /** The partner's crypto check for the claimed scheme. */
+  check: CryptoCheck
   body: Record<string, unknown> | undefined
   rawBody: string | Uint8Array | undefined
   nowMs: number
@@ -160,22 +169,17 @@ interface Pending {
   unproven?: boolean
 }
 
-/** Internal outcome of the pipeline, before auditing. */
-interface Decision {
-  result: VerificationResult
-  outcome: AuditOutcome
-  /** The first reason that would have rejected in observe mode. */
-  wouldReject: FailureReason | null
-  transport: Transport | null
-  /** For the audit event: the credential verified and was current (not stale, not a replay). Absent: `false`. */
-  authenticated?: boolean
-  /** For the audit event of a rejection (a success carries its own warnings). */
-  auditWarnings?: string[]
+/** A refusal decided before crypto, with the notes its audit event carries (`brownout`). */
+interface Refusal {
+  result: VerificationFailure
+  notes: string[]
 }
+
+/** The outcome of the pipeline, before auditing. */
+type Decision = AuditedDecision
 
 const CREDENTIAL_FIELDS = new Set(['signature', 'sec_key', 'timestamp'])
 const DEFAULT_REPLAY_TTL_MS = 24 * 60 * 60 * 1000
-const MAX_AUDIT_TEXT = 128
 const WHITESPACE = /\s+/g
 
 /**
@@ -205,35 +209,26 @@ const WHITESPACE = /\s+/g
  * @see docs/migration-playbook.md for the steps from observe to enforce.
  */
 export class DualModeVerifier {
-  readonly #single: ResolvedPartner | undefined
-  /**
-   * Partner records by their configured id and by {@link partnerKey} of it, so that every spelling of a
-   * known id and every unknown id costs one or two hash lookups, whatever the number of partners.
-   */
-  readonly #partners: Map<string, ResolvedPartner> | undefined
-  readonly #resolver: PartnerResolver | undefined
-  readonly #resolved = new WeakMap<PartnerConfig, ResolvedPartner>()
+  readonly #partners: Partners
   readonly #policy: ResolvedPolicy
   readonly #freshness: { maxAgeMs: number; maxFutureMs: number } | false
   readonly #replay: ReplayStore | undefined
   readonly #replayFailure: 'reject' | 'accept'
+  /** How long replay entries live: the freshness window, or `replayTtlMs` when freshness is off. */
+  readonly #replayTtlMs: number
+  readonly #upgrades: UpgradeCache | undefined
   readonly #upgradeFailure: 'reject' | 'accept'
-  readonly #instance: string | null
   /**
    * The policy that applied to each result of a resolver partner, for {@link DualModeVerifier.legacySunsetFor}
    * (a resolver cannot be asked again synchronously). Configured partners are looked up by id instead:
    * a WeakMap entry per request costs about 9 % of a signature verification.
    */
   readonly #policyOf = new WeakMap<VerificationResult, ResolvedPolicy>()
-  readonly #replayTtlMs: number
-  readonly #upgrades: UpgradeStore | undefined
-  readonly #knownUpgraded = new Set<string>()
   readonly #sinks: AuditSink[]
   readonly #onAuditError: AuditErrorHandler
+  readonly #record: AuditRecorder
   readonly #now: () => number
   readonly #stats: VerifierStats = { auditErrors: 0 }
-  #auditTimeMs = NaN
-  #auditTime = ''
 
   /** @throws {@link ConfigurationError} with code `invalid_options` or `missing_key` for unusable options. */
   constructor(options: DualModeVerifierOptions) {
@@ -256,25 +251,7 @@ export class DualModeVerifier {
             maxAgeMs: freshness.maxAgeMs ?? DEFAULT_MAX_AGE_MS,
             maxFutureMs: freshness.maxFutureMs ?? DEFAULT_MAX_FUTURE_MS,
           }
-
-    const single =
-      options.signature !== undefined || options.secKey !== undefined || options.partnerId !== undefined
-    if (single && options.partners !== undefined) {
-      throw new ConfigurationError(
-        'invalid_options',
-        'give either partnerId/signature/secKey or partners, not both',
-      )
-    }
-    if (single) {
-      const id = options.partnerId ?? options.signature?.partnerId ?? options.secKey?.partnerId
-      this.#single = resolvePartner(id!, options, this.#policy, 'options')
-    } else if (typeof options.partners === 'function') {
-      this.#resolver = options.partners
-    } else if (typeof options.partners === 'object' && options.partners !== null) {
-      this.#partners = partnerRecords(options.partners, this.#policy)
-    } else {
-      throw new ConfigurationError('missing_key', 'give a signature or secKey strategy, or partners')
-    }
+    this.#partners = new Partners(options, this.#policy)
 
     if (options.replay !== undefined && typeof options.replay?.remember !== 'function') {
       throw new ConfigurationError(
@@ -287,7 +264,9 @@ export class DualModeVerifier {
       checkChoice(options.replayFailure, ['reject', 'accept'], 'replayFailure') ?? 'reject'
     this.#upgradeFailure =
       checkChoice(options.upgradeFailure, ['reject', 'accept'], 'upgradeFailure') ?? 'reject'
-    this.#replayTtlMs = checkReplayTtl(options.replayTtlMs) ?? DEFAULT_REPLAY_TTL_MS
+    const replayTtlMs = checkReplayTtl(options.replayTtlMs) ?? DEFAULT_REPLAY_TTL_MS
+    this.#replayTtlMs =
+      this.#freshness === false ? replayTtlMs : this.#freshness.maxAgeMs + this.#freshness.maxFutureMs
     if (
       options.upgradeStore !== undefined &&
       (typeof options.upgradeStore?.isUpgraded !== 'function' ||
@@ -300,9 +279,10 @@ export class DualModeVerifier {
     }
     const sticky =
       this.#policy.stickyUpgrade ||
-      [...(this.#partners?.values() ?? []), this.#single].some((partner) => partner?.policy.stickyUpgrade) ||
-      this.#resolver !== undefined
-    this.#upgrades = options.upgradeStore ?? (sticky ? new MemoryUpgradeStore() : undefined)
+      this.#partners.resolves ||
+      this.#partners.policies().some((policy) => policy.stickyUpgrade)
+    const upgrades = options.upgradeStore ?? (sticky ? new MemoryUpgradeStore() : undefined)
+    this.#upgrades = upgrades === undefined ? undefined : new UpgradeCache(upgrades)
     this.#sinks = normalizeSinks(options.audit)
     for (const sink of this.#sinks) {
       if (typeof sink !== 'function' && !hasWrite(sink)) {
@@ -330,17 +310,14 @@ export class DualModeVerifier {
       this.#stats.auditErrors++
     })
     const instance = checkInstance(options.instance)
-    this.#instance = instance === undefined ? defaultInstance() : instance
+    this.#record = new AuditRecorder(instance === undefined ? defaultInstance() : instance)
     let constructedAt = Number.NaN
     try {
       constructedAt = this.#now()
     } catch {
       // A clock that throws will fail each request the same way; it is not this check's to report.
     }
-    warnPastSunsets(
-      [this.#policy, this.#single?.policy, ...[...(this.#partners?.values() ?? [])].map((p) => p.policy)],
-      constructedAt,
-    )
+    warnPastSunsets([this.#policy, ...this.#partners.policies()], constructedAt)
   }
 
   /** The verifier-level policy, with defaults applied. For a request's `Sunset` header use {@link DualModeVerifier.legacySunsetFor}. */
@@ -381,23 +358,10 @@ export class DualModeVerifier {
       } catch {
         partnerId = undefined
       }
-      policy = typeof partnerId === 'string' ? this.#configuredPolicy(partnerId) : undefined
+      policy = typeof partnerId === 'string' ? this.#partners.configuredPolicy(partnerId) : undefined
     }
     const sunset = (policy ?? this.#policy).legacySunsetAt
     return sunset === undefined ? null : new Date(sunset.getTime())
-  }
-
-  /** The policy of a configured (single or record) partner, by any spelling of its id. */
-  #configuredPolicy(partnerId: string): ResolvedPolicy | undefined {
-    if (this.#single !== undefined) {
-      return samePartner(partnerId, this.#single.id) ? this.#single.policy : undefined
-    }
-    if (this.#partners === undefined) return undefined
-    const exact = this.#partners.get(partnerId)
-    if (exact !== undefined) return exact.policy
-    for (const partner of this.#partners.values())
-      if (samePartner(partnerId, partner.id)) return partner.policy
-    return undefined
   }
 
   /**
@@ -407,9 +371,9 @@ export class DualModeVerifier {
   verify(request: VerifyRequest, context?: VerifyContext): Promise<VerificationResult> {
     // NaN when the clock fails: freshness then fails closed rather than the call throwing.
     let nowMs = Number.NaN
-    let decision: Decision | Promise<Decision>
     let body: Record<string, unknown> | undefined
     let claim: Claim | undefined
+    let decision: MaybePromise<Decision>
     try {
       nowMs = this.#now()
       const read = readBody(request)
@@ -417,53 +381,28 @@ export class DualModeVerifier {
         decision = reject(read.failure, null)
       } else {
         body = read.body
+        // 1. Detect: what the request claims. The claim reader refuses ids that are not text and
+        // partner claims that disagree.
         const detected = readClaim(body, request?.headers)
         if (!detected.ok) {
-          decision = reject(
-            failure(detected.scheme, detected.reason, detected.message, detected.partnerId),
-            null,
-          )
+          const { scheme, reason, message, partnerId } = detected
+          decision = reject(failure(scheme, reason, message, partnerId), null)
         } else {
           claim = detected
-          decision = this.#decide(claim, body, request, nowMs)
+          decision = this.#decide(claim, body, request.rawBody, nowMs)
         }
       }
     } catch {
       decision = unexpected(claim)
     }
-    // The common case (node:crypto, in-memory state) decides synchronously: one promise per request.
-    if (decision instanceof Promise) {
-      return decision.then(
-        (settled) => this.#complete(settled, claim, body, context, nowMs),
+    // 7. Audit, and 8. the result.
+    return Promise.resolve(
+      andThen(
+        decision,
+        (decided) => this.#complete(decided, claim, body, context, nowMs),
         () => this.#complete(unexpected(claim), claim, body, context, nowMs),
-      )
-    }
-    return Promise.resolve(this.#complete(decision, claim, body, context, nowMs))
-  }
-
-  #complete(
-    decision: Decision,
-    claim: Claim | undefined,
-    body: Record<string, unknown> | undefined,
-    context: VerifyContext | undefined,
-    nowMs: number,
-  ): VerificationResult {
-    if (this.#sinks.length > 0) {
-      // The audit step reads request-supplied objects too (body fields, the context). Plain objects cost
-      // nothing extra; when a read throws (a getter, a Proxy) the event is built again from guarded
-      // copies. Emitting is the event's last step and never throws, so no event goes out twice. What
-      // still fails is counted, never thrown at the caller.
-      try {
-        this.#audit(decision, claim, body, context, nowMs)
-      } catch {
-        try {
-          this.#audit(decision, claim, auditBody(body), auditContext(context), nowMs)
-        } catch {
-          this.#stats.auditErrors++
-        }
-      }
-    }
-    return decision.result
+      ),
+    )
   }
 
   /** Like {@link DualModeVerifier.verify}, but throws a {@link VerificationError} when the request is rejected. */
@@ -473,73 +412,70 @@ export class DualModeVerifier {
     return result
   }
 
-  /**
-   * The pipeline, in stages that continue synchronously unless a stage is asynchronous (a partner resolver,
-   * an upgrade or replay store, a WebCrypto strategy).
-   */
+  /** Stages 2 to 6, each deciding or handing on to the next. */
   #decide(
     claim: Claim,
     body: Record<string, unknown> | undefined,
-    request: VerifyRequest,
+    rawBody: string | Uint8Array | undefined,
     nowMs: number,
-  ): Decision | Promise<Decision> {
-    // The claim reader has already refused ids that are not text and partner claims that disagree.
-    const claimedId = claim.partnerId
-    const partner = this.#partner(claimedId)
-    return partner instanceof Promise
-      ? partner.then((resolved) => this.#withPartner(claim, claimedId, resolved, body, request, nowMs))
-      : this.#withPartner(claim, claimedId, partner, body, request, nowMs)
+  ): MaybePromise<Decision> {
+    // 2. Partner: who the claimed id is, and whether it may use the claimed scheme.
+    return andThen(this.#partners.find(claim.partnerId), (partner) => {
+      if (partner === undefined) {
+        return reject(
+          failure(claim.scheme, 'unknown_partner', 'this partner is not configured here', claim.partnerId),
+          claim.transport,
+        )
+      }
+      const check = claim.scheme === 'signature' ? partner.signature : partner.secKey
+      if (check === undefined) {
+        const message = `the ${claim.scheme} scheme is not configured for this partner`
+        return reject(failure(claim.scheme, 'scheme_not_allowed', message, partner.id), claim.transport)
+      }
+      const state: Pending = {
+        claim,
+        partner,
+        check,
+        body,
+        rawBody,
+        nowMs,
+        observe: partner.policy.mode === 'observe',
+        warnings: [],
+        wouldReject: null,
+      }
+
+      // 3. Policy: what is allowed, before any crypto. A sticky upgrade asks the upgrade store.
+      return andThen(this.#upgraded(state), (upgraded) => {
+        const refusal = this.#policyStage(state, upgraded)
+        if (refusal !== null) return this.#refuse(state, refusal)
+
+        // 4. Crypto: always enforced, whatever the mode.
+        return andThen(check(claim.credentials), (verified) => {
+          if (!verified.ok) return this.#rejectFor(state, { ...verified, partnerId: partner.id }, false)
+          for (const warning of verified.warnings) state.warnings.push(warning)
+
+          // 5. Freshness.
+          const stale = this.#freshnessStage(state, verified)
+          if (stale !== null) return stale
+
+          // 6. Replay, then the success.
+          return andThen(
+            this.#remember(state),
+            (outcome) => this.#replayStage(state, outcome) ?? this.#success(state, verified, outcome),
+          )
+        })
+      })
+    })
   }
 
-  #withPartner(
-    claim: Claim,
-    claimedId: string | null,
-    partner: ResolvedPartner | undefined,
-    body: Record<string, unknown> | undefined,
-    request: VerifyRequest,
-    nowMs: number,
-  ): Decision | Promise<Decision> {
-    if (partner === undefined) {
-      return reject(
-        failure(claim.scheme, 'unknown_partner', 'this partner is not configured here', claimedId),
-        claim.transport,
-      )
-    }
-    const strategy = claim.scheme === 'signature' ? partner.signature : partner.secKey
-    if (strategy === undefined) {
-      return reject(
-        failure(
-          claim.scheme,
-          'scheme_not_allowed',
-          `the ${claim.scheme} scheme is not configured for this partner`,
-          partner.id,
-        ),
-        claim.transport,
-      )
-    }
-    const policy = partner.policy
-    const state: Pending = {
-      claim,
-      partner,
-      strategy,
-      body,
-      rawBody: request.rawBody,
-      nowMs,
-      observe: policy.mode === 'observe',
-      warnings: [],
-      wouldReject: null,
-    }
-    if (claim.scheme === 'sec_key' && policy.stickyUpgrade) {
-      const known = this.#isUpgraded(partner.id)
-      return known instanceof Promise
-        ? known.then((upgraded) => this.#afterUpgradeCheck(state, upgraded))
-        : this.#afterUpgradeCheck(state, known)
-    }
-    return this.#afterUpgradeCheck(state, false)
+  /** Whether a sticky-upgrade partner has upgraded (`null`: the store cannot say); `false` when not asked. */
+  #upgraded(state: Pending): MaybePromise<boolean | null> {
+    if (state.claim.scheme !== 'sec_key' || !state.partner.policy.stickyUpgrade) return false
+    return this.#upgrades?.isUpgraded(state.partner.id) ?? false
   }
 
-  /** Policy (what is allowed, before any crypto), then crypto. */
-  #afterUpgradeCheck(state: Pending, upgraded: boolean | null): Decision | Promise<Decision> {
+  /** The policy's refusal of a sec_key request, or `null`; observe mode turns refusals into warnings. */
+  #policyStage(state: Pending, upgraded: boolean | null): Refusal | null {
     const { claim, partner, warnings } = state
     const policy = partner.policy
     if (claim.scheme === 'sec_key') {
@@ -548,11 +484,8 @@ export class DualModeVerifier {
         // client would be let back in, so only an option named for upgrades may accept that.
         if (this.#upgradeFailure === 'accept') warnings.push('upgrade_unchecked')
         else if (!state.observe) {
-          return this.#refuse(
-            state,
-            failure('sec_key', 'replay_check_failed', 'the upgrade store could not be reached', partner.id),
-            [],
-          )
+          const message = 'the upgrade store could not be reached'
+          return { result: failure('sec_key', 'replay_check_failed', message, partner.id), notes: [] }
         } else {
           state.wouldReject ??= 'replay_check_failed'
           warnings.push('would_reject:replay_check_failed')
@@ -562,11 +495,7 @@ export class DualModeVerifier {
       if (refusal !== null) {
         const notes = refusal.brownout ? ['brownout'] : []
         if (!state.observe) {
-          return this.#refuse(
-            state,
-            failure('sec_key', 'scheme_not_allowed', refusal.message, partner.id),
-            notes,
-          )
+          return { result: failure('sec_key', 'scheme_not_allowed', refusal.message, partner.id), notes }
         }
         state.wouldReject ??= 'scheme_not_allowed'
         warnings.push('would_reject:scheme_not_allowed', ...notes)
@@ -574,20 +503,7 @@ export class DualModeVerifier {
       if (policy.legacy === 'warn' || policy.legacySunsetAt !== undefined) warnings.push('legacy_scheme')
     }
     if (claim.both) warnings.push('both_credentials_present')
-
-    // Crypto: always enforced, whatever the mode.
-    const verified = this.#crypto(state)
-    return verified instanceof Promise
-      ? verified.then((settled) => this.#afterCrypto(state, settled))
-      : this.#afterCrypto(state, verified)
-  }
-
-  #crypto(state: Pending): VerificationResult | Promise<VerificationResult> {
-    const strategy = state.strategy
-    const fast = (strategy as Partial<VerifiesNow>)[VERIFY_NOW]
-    return fast !== undefined
-      ? fast.call(strategy, state.claim.credentials)
-      : strategy.verify(state.claim.credentials)
+    return null
   }
 
   /**
@@ -596,26 +512,25 @@ export class DualModeVerifier {
    * refused client was real (a genuine one breaks at switch-off; a forged one is noise). Without sinks
    * nobody reads that, so the check is skipped. No replay entry is written for a refused request.
    */
-  #refuse(state: Pending, refused: VerificationFailure, notes: string[]): Decision | Promise<Decision> {
-    if (this.#resolver !== undefined) this.#policyOf.set(refused, state.partner.policy)
+  #refuse(state: Pending, { result, notes }: Refusal): MaybePromise<Decision> {
+    if (this.#partners.resolves) this.#policyOf.set(result, state.partner.policy)
     const decide = (authenticated: boolean): Decision => ({
-      ...reject(refused, state.claim.transport),
+      ...reject(result, state.claim.transport),
       authenticated,
       auditWarnings: notes,
     })
     if (this.#sinks.length === 0) return decide(false)
-    let verified: VerificationResult | Promise<VerificationResult>
+    let verified: MaybePromise<VerificationResult>
     try {
-      verified = this.#crypto(state)
+      verified = state.check(state.claim.credentials)
     } catch {
       return decide(false)
     }
-    return verified instanceof Promise
-      ? verified.then(
-          (settled) => decide(this.#current(state, settled)),
-          () => decide(false),
-        )
-      : decide(this.#current(state, verified))
+    return andThen(
+      verified,
+      (settled) => decide(this.#current(state, settled)),
+      () => decide(false),
+    )
   }
 
   /** Genuine and current; a strategy answering something that is not a result counts as not genuine. */
@@ -643,41 +558,60 @@ export class DualModeVerifier {
     return fresh.ok ? null : { reason: fresh.reason, message: fresh.message }
   }
 
-  /** Freshness, then the replay check. */
-  #afterCrypto(state: Pending, verified: VerificationResult): Decision | Promise<Decision> {
-    const { claim, partner, warnings } = state
-    if (!verified.ok) return this.#rejectFor(state, { ...verified, partnerId: partner.id }, false)
-    for (const warning of verified.warnings) warnings.push(warning)
-
+  /** A stale credential's rejection, or `null` to go on (observe mode lets it through, unproven). */
+  #freshnessStage(state: Pending, verified: VerificationSuccess): Decision | null {
     const stale = this.#stale(state, verified)
-    if (stale !== null) {
-      const { reason, message } = stale
-      // A stale credential proves no live client: anyone holding an old capture can send it.
-      if (!state.observe)
-        return this.#rejectFor(state, failure(claim.scheme, reason, message, partner.id), false)
-      state.wouldReject ??= reason
-      state.unproven = true
-      warnings.push(`would_reject:${reason}`)
+    if (stale === null) return null
+    const { reason, message } = stale
+    // A stale credential proves no live client: anyone holding an old capture can send it.
+    if (!state.observe) {
+      return this.#rejectFor(state, failure(state.claim.scheme, reason, message, state.partner.id), false)
     }
+    state.wouldReject ??= reason
+    state.unproven = true
+    state.warnings.push(`would_reject:${reason}`)
+    return null
+  }
 
-    if (this.#replay === undefined) return this.#accept(state, verified, null)
-    return this.#remember(claim, partner.id, state.body, state.rawBody).then((outcome) =>
-      this.#accept(state, verified, outcome),
+  /**
+   * Records the credential in the replay store under `scheme:partner:sha256(credential)` with the body's
+   * fingerprint; `null` without a store. Any store failure is `error`, never an exception.
+   */
+  #remember(state: Pending): MaybePromise<RememberOutcome | null> {
+    if (this.#replay === undefined) return null
+    let credentialHash: MaybePromise<string>
+    let fingerprint: MaybePromise<string>
+    try {
+      credentialHash = backend.sha256Hex(String(state.claim.credential).replace(WHITESPACE, ''))
+      fingerprint = bodyFingerprint({ rawBody: state.rawBody, body: state.body }, CREDENTIAL_FIELDS)
+    } catch {
+      // The request, not the store, is at fault (a body nested too deeply): never "unchecked".
+      return 'unfingerprintable'
+    }
+    const key = (hash: string) => `${state.claim.scheme}:${state.partner.id}:${hash}`
+    if (typeof credentialHash === 'string' && typeof fingerprint === 'string') {
+      return this.#store(key(credentialHash), fingerprint)
+    }
+    return Promise.all([credentialHash, fingerprint]).then(
+      ([hash, print]) => this.#store(key(hash), print),
+      () => 'unfingerprintable' as const,
     )
   }
 
-  /** A rejection after the partner is known: remembers its policy for {@link DualModeVerifier.legacySunsetFor}. */
-  #rejectFor(state: Pending, result: VerificationFailure, authenticated: boolean): Decision {
-    if (this.#resolver !== undefined) this.#policyOf.set(result, state.partner.policy)
-    return { ...reject(result, state.claim.transport), authenticated }
+  async #store(key: string, fingerprint: string): Promise<RememberOutcome> {
+    try {
+      const outcome = await this.#replay!.remember(key, fingerprint, this.#replayTtlMs)
+      // Any other answer is a broken store: treating it as 'new' would switch replay protection off silently.
+      return outcome === 'new' || outcome === 'duplicate' || outcome === 'conflict' ? outcome : 'error'
+    } catch {
+      return 'error'
+    }
   }
 
-  /** Applies the replay outcome and builds the success. */
-  #accept(state: Pending, verified: VerificationSuccess, outcome: RememberOutcome | null): Decision {
+  /** What the replay outcome refuses, or `null` to go on; observe mode and `replayFailure` soften it. */
+  #replayStage(state: Pending, outcome: RememberOutcome | null): Decision | null {
     const { claim, partner, warnings, observe } = state
-    let duplicate = false
-    if (outcome === 'duplicate') duplicate = true
-    else if (outcome === 'conflict') {
+    if (outcome === 'conflict') {
       // A genuine credential sent again with another body is someone else's replay, not a live client.
       const message = 'this credential was already used with a different body'
       if (!observe)
@@ -696,28 +630,35 @@ export class DualModeVerifier {
     } else if (outcome === 'error') {
       if (this.#replayFailure === 'reject' && !observe) {
         // Genuine and fresh; only the replay store is missing, so the client is real.
-        return this.#rejectFor(
-          state,
-          failure(claim.scheme, 'replay_check_failed', 'the replay store could not be reached', partner.id),
-          true,
-        )
+        const message = 'the replay store could not be reached'
+        return this.#rejectFor(state, failure(claim.scheme, 'replay_check_failed', message, partner.id), true)
       }
       if (observe && this.#replayFailure === 'reject') {
         state.wouldReject ??= 'replay_check_failed'
         warnings.push('would_reject:replay_check_failed')
       } else warnings.push('replay_unchecked')
     }
+    return null
+  }
 
-    // Only a request that passed every check upgrades a partner; one observe mode merely let through does not.
+  /** A rejection after the partner is known: remembers its policy for {@link DualModeVerifier.legacySunsetFor}. */
+  #rejectFor(state: Pending, result: VerificationFailure, authenticated: boolean): Decision {
+    if (this.#partners.resolves) this.#policyOf.set(result, state.partner.policy)
+    return { ...reject(result, state.claim.transport), authenticated }
+  }
+
+  /** The success result; a request that passed every check upgrades a sticky partner. */
+  #success(state: Pending, verified: VerificationSuccess, outcome: RememberOutcome | null): Decision {
+    const { claim, partner } = state
+    // One that observe mode merely let through does not upgrade.
     if (
       claim.scheme === 'signature' &&
       state.wouldReject === null &&
       this.#upgrades !== undefined &&
       partner.policy.stickyUpgrade
     ) {
-      this.#markUpgraded(partner.id)
+      this.#upgrades.markUpgraded(partner.id)
     }
-
     const result: VerificationSuccess = {
       ok: true,
       scheme: claim.scheme,
@@ -727,10 +668,10 @@ export class DualModeVerifier {
       keyId: verified.keyId,
       transport: claim.transport,
       legacy: claim.scheme === 'sec_key',
-      duplicate,
-      warnings,
+      duplicate: outcome === 'duplicate',
+      warnings: state.warnings,
     }
-    if (this.#resolver !== undefined) this.#policyOf.set(result, partner.policy)
+    if (this.#partners.resolves) this.#policyOf.set(result, partner.policy)
     return {
       result,
       outcome: state.wouldReject === null ? 'accepted' : 'would_reject',
@@ -740,134 +681,25 @@ export class DualModeVerifier {
     }
   }
 
-  #partner(claimedId: string | null): ResolvedPartner | undefined | Promise<ResolvedPartner | undefined> {
-    if (this.#single !== undefined) {
-      return claimedId === null || samePartner(claimedId, this.#single.id) ? this.#single : undefined
-    }
-    if (claimedId === null) return undefined
-    if (this.#partners !== undefined) {
-      // The configured spelling first (the common case), then the partner's identity: O(1) either way.
-      return this.#partners.get(claimedId) ?? this.#partners.get(partnerKey(claimedId))
-    }
-    return this.#resolve(claimedId)
-  }
-
-  async #resolve(claimedId: string): Promise<ResolvedPartner | undefined> {
-    try {
-      const config = await this.#resolver!(claimedId)
-      if (config === undefined || config === null) return undefined
-      // Replays, upgrades and audit events belong to the partner the keys are for, whichever spelling of
-      // its id the request used ("85" for "085"): keyed by the claimed spelling, a replay passes as "new".
-      const strategy = config.signature ?? config.secKey
-      const id = typeof strategy?.partnerId === 'string' ? strategy.partnerId : claimedId
-      if (!samePartner(claimedId, id)) return undefined
-      // Resolvers usually return cached configs: resolve each config object once.
-      let partner = this.#resolved.get(config)
-      if (partner === undefined || partner.id !== id) {
-        partner = resolvePartner(id, config, this.#policy, `partner ${claimedId}`)
-        this.#resolved.set(config, partner)
-      }
-      return partner
-    } catch {
-      // A resolver that fails (secret store down, bad config) cannot vouch for the partner.
-      return undefined
-    }
-  }
-
-  #isUpgraded(partnerId: string): boolean | Promise<boolean | null> {
-    if (this.#knownUpgraded.has(partnerId)) return true
-    return this.#askUpgraded(partnerId)
-  }
-
-  /** `null` when the store cannot answer: it threw, rejected, or answered something that is not a boolean. */
-  async #askUpgraded(partnerId: string): Promise<boolean | null> {
-    try {
-      const upgraded: unknown = await this.#upgrades!.isUpgraded(partnerId)
-      if (upgraded === true) this.#knownUpgraded.add(partnerId)
-      return typeof upgraded === 'boolean' ? upgraded : null
-    } catch {
-      return null
-    }
-  }
-
-  /** Never affects the signature request that upgrades the partner, whatever the store does. */
-  #markUpgraded(partnerId: string): void {
-    if (this.#knownUpgraded.has(partnerId)) return
-    this.#knownUpgraded.add(partnerId)
-    const forget = () => void this.#knownUpgraded.delete(partnerId)
-    try {
-      const pending: unknown = this.#upgrades!.markUpgraded(partnerId)
-      if (typeof (pending as Promise<void> | undefined)?.then === 'function') {
-        ;(pending as Promise<void>).then(undefined, forget)
-      }
-    } catch {
-      forget()
-    }
-  }
-
-  async #remember(
-    claim: Claim,
-    partnerId: string,
-    body: Record<string, unknown> | undefined,
-    rawBody: string | Uint8Array | undefined,
-  ): Promise<RememberOutcome> {
-    let credentialHash: string
-    let fingerprint: string
-    try {
-      const credential = String(claim.credential).replace(WHITESPACE, '')
-      ;[credentialHash, fingerprint] = await Promise.all([
-        backend.sha256Hex(credential),
-        bodyFingerprint({ rawBody, body }, CREDENTIAL_FIELDS),
-      ])
-    } catch {
-      // The request, not the store, is at fault (a body nested too deeply): never "unchecked".
-      return 'unfingerprintable'
-    }
-    try {
-      const ttl =
-        this.#freshness === false ? this.#replayTtlMs : this.#freshness.maxAgeMs + this.#freshness.maxFutureMs
-      const key = `${claim.scheme}:${partnerId}:${credentialHash}`
-      const outcome = await this.#replay!.remember(key, fingerprint, ttl)
-      // Any other answer is a broken store: treating it as 'new' would switch replay protection off silently.
-      return outcome === 'new' || outcome === 'duplicate' || outcome === 'conflict' ? outcome : 'error'
-    } catch {
-      return 'error'
-    }
-  }
-
-  #audit(
+  /** Stage 7: one audit event per request, built and dispatched so that nothing reaches the caller. */
+  #complete(
     decision: Decision,
     claim: Claim | undefined,
     body: Record<string, unknown> | undefined,
     context: VerifyContext | undefined,
     nowMs: number,
-  ): void {
-    const result = decision.result
-    // Many requests share a millisecond under load: format each instant once.
-    if (nowMs !== this.#auditTimeMs) {
-      this.#auditTimeMs = nowMs
-      this.#auditTime = new Date(nowMs).toISOString()
+  ): VerificationResult {
+    if (this.#sinks.length > 0) {
+      // The event reads request-supplied objects (body fields, the context) through a guard; whatever
+      // still fails is counted, never thrown at the caller.
+      try {
+        const event = this.#record.event(decision, claim?.scheme ?? null, body, context, nowMs)
+        emitAudit(this.#sinks, event, this.#onAuditError)
+      } catch {
+        this.#stats.auditErrors++
+      }
     }
-    const event: AuditEvent = {
-      time: this.#auditTime,
-      direction: 'incoming',
-      partnerId: result.partnerId,
-      scheme: result.ok ? result.scheme : (result.scheme ?? claim?.scheme ?? null),
-      outcome: decision.outcome,
-      reason: result.ok ? decision.wouldReject : result.reason,
-      keyId: result.ok ? result.keyId : null,
-      transport: decision.transport,
-      warnings: result.ok ? result.warnings : (decision.auditWarnings ?? []),
-      route: auditField(context, 'route'),
-      sourceIp: auditField(context, 'sourceIp'),
-      source_sdk: auditField(body, 'source_sdk'),
-      source_sdk_version: auditField(body, 'source_sdk_version'),
-      // True only when the credential verified and was current, whatever the outcome: a refused genuine
-      // client breaks at switch-off, while stale or replayed credentials prove no live client.
-      authenticated: decision.authenticated === true,
-      instance: this.#instance,
-    }
-    emitAudit(this.#sinks, event, this.#onAuditError)
+    return decision.result
   }
 }
 
@@ -887,11 +719,11 @@ const warnedSunsets = new Set<string>()
  * A sunset already past at construction refuses every sec_key request from the first one: almost always
  * a typo in the year, or a config copied from a finished migration. Warn once per date, without failing.
  */
-function warnPastSunsets(policies: ReadonlyArray<ResolvedPolicy | undefined>, nowMs: number): void {
+function warnPastSunsets(policies: ReadonlyArray<ResolvedPolicy>, nowMs: number): void {
   if (!Number.isFinite(nowMs)) return
   const past = new Set<string>()
   for (const policy of policies) {
-    if (policy === undefined || policy.legacy === 'reject' || policy.legacySunsetAt === undefined) continue
+    if (policy.legacy === 'reject' || policy.legacySunsetAt === undefined) continue
     const date = policy.legacySunsetAt.toISOString()
     if (policy.legacySunsetAt.getTime() <= nowMs && !warnedSunsets.has(date)) past.add(date)
   }
@@ -920,121 +752,6 @@ function unexpected(claim: Claim | undefined): Decision {
 
 function reject(result: VerificationFailure, transport: Transport | null): Decision {
   return { result, outcome: 'rejected', wouldReject: null, transport }
-}
-
-/**
- * Resolves a partner record, indexed by each configured id and by its {@link partnerKey}. Two records
- * that denote one partner (`'85'` and `'085'`) are a configuration mistake: a captured sec_key would
- * otherwise be accepted once under each, and which record answers would depend on the spelling.
- */
-function partnerRecords(
-  records: Record<string, PartnerConfig>,
-  base: ResolvedPolicy,
-): Map<string, ResolvedPartner> {
-  const byKey = new Map<string, ResolvedPartner>()
-  const index = new Map<string, ResolvedPartner>()
-  for (const [id, config] of Object.entries(records)) {
-    const partner = resolvePartner(id, config, base, `partners.${id}`)
-    const key = partnerKey(id)
-    const other = byKey.get(key)
-    if (other !== undefined) {
-      throw new ConfigurationError(
-        'invalid_partner_id',
-        `partners ${JSON.stringify(other.id)} and ${JSON.stringify(id)} denote one partner (digit ids are compared without leading zeros, as the sec_key scheme hashes the integer): keep one record`,
-      )
-    }
-    byKey.set(key, partner)
-    index.set(key, partner)
-    index.set(id, partner)
-  }
-  if (byKey.size === 0) throw new ConfigurationError('missing_key', 'partners is empty')
-  return index
-}
-
-function resolvePartner(
-  id: string,
-  config: PartnerConfig,
-  base: ResolvedPolicy,
-  what: string,
-): ResolvedPartner {
-  if (typeof config !== 'object' || config === null) {
-    throw new ConfigurationError('invalid_options', `${what} must be an object`)
-  }
-  if (typeof id !== 'string' || id.length === 0) {
-    throw new ConfigurationError('invalid_partner_id', `${what}: partnerId must be a non-empty string`)
-  }
-  const { signature, secKey } = config
-  checkStrategy(signature, 'signature', id, what)
-  checkStrategy(secKey, 'sec_key', id, what)
-  if (signature === undefined && secKey === undefined) {
-    throw new ConfigurationError('missing_key', `${what}: give a signature or secKey strategy`)
-  }
-  return {
-    id,
-    signature,
-    secKey,
-    policy: config.policy === undefined ? base : resolvePolicy(config.policy, base, `${what}.policy`),
-  }
-}
-
-function checkStrategy(
-  strategy: AuthStrategy<unknown> | undefined,
-  scheme: Scheme,
-  id: string,
-  what: string,
-): void {
-  if (strategy === undefined) return
-  if (
-    typeof strategy !== 'object' ||
-    strategy === null ||
-    typeof strategy.verify !== 'function' ||
-    strategy.scheme !== scheme
-  ) {
-    const expected = scheme === 'signature' ? 'a SignatureAuth' : 'a LegacySecKeyAuth'
-    throw new ConfigurationError(
-      'invalid_options',
-      `${what}: ${scheme === 'signature' ? 'signature' : 'secKey'} must be ${expected}`,
-    )
-  }
-  if (!samePartner(strategy.partnerId, id)) {
-    throw new ConfigurationError(
-      'invalid_partner_id',
-      `${what}: the ${scheme} strategy is for another partner id`,
-    )
-  }
-}
-
-/** The body fields the audit event records, read so that a throwing getter or Proxy yields nothing. */
-function auditBody(body: Record<string, unknown> | undefined): Record<string, unknown> | undefined {
-  if (body === undefined) return undefined
-  try {
-    return { source_sdk: body.source_sdk, source_sdk_version: body.source_sdk_version }
-  } catch {
-    return undefined
-  }
-}
-
-/** The context fields the audit event records, read as {@link auditBody} reads the body. */
-function auditContext(context: VerifyContext | undefined): VerifyContext | undefined {
-  if (context === undefined || context === null) return undefined
-  try {
-    return { route: context.route, sourceIp: context.sourceIp } as VerifyContext
-  } catch {
-    return undefined
-  }
-}
-
-function auditText(value: unknown): string | null {
-  return typeof value === 'string' ? value.slice(0, MAX_AUDIT_TEXT) : null
-}
-
-/** Reads one text field for the audit event; a throwing getter or Proxy trap reads as absent. */
-function auditField(source: object | null | undefined, key: string): string | null {
-  try {
-    return auditText((source as Record<string, unknown> | null | undefined)?.[key])
-  } catch {
-    return null
-  }
 }
 
 type BodyRead = { body: Record<string, unknown> | undefined } | { failure: VerificationFailure }

@@ -40,7 +40,12 @@ export interface MigrationPolicy {
   mode?: 'enforce' | 'observe'
   /** After this instant the legacy scheme is rejected as if `legacy` were `reject`. */
   legacySunsetAt?: Date | string
-  /** Once a partner has authenticated with `signature`, refuse its `sec_key` requests. */
+  /**
+   * Once a partner has authenticated with `signature`, refuse its `sec_key` requests (`scheme_not_allowed`).
+   * The verifier's `upgradeStore` remembers upgraded partners; while it cannot answer, such a partner's
+   * `sec_key` requests are refused as `replay_check_failed` unless the verifier's `upgradeFailure` is
+   * `accept`.
+   */
   stickyUpgrade?: boolean
   /**
    * Windows in which `sec_key` is refused (`scheme_not_allowed`, with a `brownout` warning in the audit
