@@ -58,9 +58,17 @@ export function forwardableHeaders(req: IncomingMessage, drop: (name: string) =>
   return out
 }
 
-function connectionNamed(value: string | undefined): Set<string> {
+/** Shared answers for the `Connection` values nearly every request carries; never mutated. */
+const NAMED_NONE: ReadonlySet<string> = new Set()
+const NAMED_KEEP_ALIVE: ReadonlySet<string> = new Set(['keep-alive'])
+const NAMED_CLOSE: ReadonlySet<string> = new Set(['close'])
+
+function connectionNamed(value: string | undefined): ReadonlySet<string> {
+  // Fast path: no allocation for the values keep-alive clients send on every request.
+  if (value === undefined) return NAMED_NONE
+  if (value === 'keep-alive' || value === 'Keep-Alive') return NAMED_KEEP_ALIVE
+  if (value === 'close') return NAMED_CLOSE
   const named = new Set<string>()
-  if (value === undefined) return named
   for (const part of value.split(',')) {
     const name = part.trim().toLowerCase()
     if (name !== '') named.add(name)
@@ -132,14 +140,13 @@ export function forward(
 ): Promise<{ ok: true; status: number } | { ok: false; failure: ForwardFailure }> {
   return new Promise((resolve) => {
     const secure = request.target.protocol === 'https:'
-    const headers: OutgoingHeaders = {
-      ...request.headers,
-      host: request.target.host,
-      'content-length': String(request.body.length),
-    }
+    // A flat [name, value, …] list: node:http writes it as given, without building and validating a
+    // header map first (the names are already lowercase and checked, they came from the parser).
+    const headers = flatHeaders(request.headers)
+    headers.push('host', request.target.host)
     // A body-less GET or HEAD carries no Content-Length, as the client sent it.
-    if (request.body.length === 0 && (request.method === 'GET' || request.method === 'HEAD')) {
-      delete headers['content-length']
+    if (request.body.length !== 0 || (request.method !== 'GET' && request.method !== 'HEAD')) {
+      headers.push('content-length', String(request.body.length))
     }
     const send = secure ? httpsRequest : httpRequest
     let settled = false
@@ -168,19 +175,16 @@ export function forward(
     })
     upstream.on('response', (answer) => {
       const named = connectionNamed(answer.headers.connection)
-      const out: OutgoingHeaders = {}
+      const out: string[] = []
       const raw = answer.rawHeaders
       for (let i = 0; i + 1 < raw.length; i += 2) {
         const name = raw[i]!.toLowerCase()
         if (HOP_BY_HOP.has(name) || named.has(name)) continue
-        const value = raw[i + 1]!
-        const existing = out[name]
-        if (existing === undefined) out[name] = value
-        else if (Array.isArray(existing)) existing.push(value)
-        else out[name] = [existing, value]
+        out.push(name, raw[i + 1]!)
       }
-      for (const [name, value] of Object.entries(request.responseHeaders ?? {})) {
-        if (out[name] === undefined) out[name] = value
+      const extra = request.responseHeaders
+      if (extra !== undefined) {
+        for (const name in extra) if (!listed(out, name)) out.push(name, extra[name]!)
       }
       const status = answer.statusCode ?? 502
       res.writeHead(status, out)
@@ -245,6 +249,23 @@ export function recordRequest(
     ...fields,
     ms: Math.round(ms * 1000) / 1000,
   })
+}
+
+/** Flattens a header map into `[name, value, …]`, a repeated header once per value. */
+function flatHeaders(headers: OutgoingHeaders): string[] {
+  const out: string[] = []
+  for (const name in headers) {
+    const value = headers[name]!
+    if (typeof value === 'string') out.push(name, value)
+    else for (const item of value) out.push(name, item)
+  }
+  return out
+}
+
+/** Whether a flat header list names `name` (lowercase). */
+function listed(flat: readonly string[], name: string): boolean {
+  for (let i = 0; i < flat.length; i += 2) if (flat[i] === name) return true
+  return false
 }
 
 /** Answers with a JSON `{ error }` body and the given extra headers. */

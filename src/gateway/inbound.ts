@@ -27,6 +27,9 @@ export const AUTH_HEADERS = {
 
 const AUTH_PREFIX = 'smileid-auth-'
 
+/** Client-sent result headers are never forwarded (one function for every request, not a closure each). */
+const isAuthHeader = (name: string): boolean => name.startsWith(AUTH_PREFIX)
+
 /** Options of {@link createInboundProxy}. */
 export interface InboundProxyOptions {
   /** The verifier (a `DualModeVerifier`). */
@@ -82,7 +85,8 @@ export function createInboundProxy(
   return async (req, res) => {
     const started = clock()
     const url = req.url ?? '/'
-    const path = url.split('?')[0] ?? '/'
+    const query = url.indexOf('?')
+    const path = query === -1 ? url : url.slice(0, query)
     let status = 0
     let scheme: string | null = null
     let reason: string | null = null
@@ -131,8 +135,8 @@ export function createInboundProxy(
       const result = verification.result
       partnerId = result.partnerId
       metrics.verification(scheme, 'accepted', null)
-      const headers = forwardableHeaders(req, (name) => name.startsWith(AUTH_PREFIX))
-      Object.assign(headers, authHeaders(result))
+      const headers = forwardableHeaders(req, isAuthHeader)
+      setAuthHeaders(headers, result)
       const remote = req.socket.remoteAddress
       if (remote !== undefined) {
         const prior = req.headers['x-forwarded-for']
@@ -175,11 +179,19 @@ export function createInboundProxy(
 
 /** The `SmileID-Auth-*` headers for an authenticated request. */
 export function authHeaders(result: VerificationSuccess): Record<string, string> {
-  return {
-    [AUTH_HEADERS.scheme]: result.scheme,
-    [AUTH_HEADERS.partnerId]: result.partnerId,
-    [AUTH_HEADERS.keyId]: result.keyId,
-    [AUTH_HEADERS.warnings]: result.warnings.join(', '),
-    [AUTH_HEADERS.duplicate]: result.duplicate ? 'true' : 'false',
-  }
+  return setAuthHeaders({}, result)
+}
+
+/** Writes the `SmileID-Auth-*` headers into `headers` (no intermediate object per request). */
+function setAuthHeaders<T extends Record<string, string | string[]>>(
+  headers: T,
+  result: VerificationSuccess,
+): T {
+  const out = headers as Record<string, string | string[]>
+  out[AUTH_HEADERS.scheme] = result.scheme
+  out[AUTH_HEADERS.partnerId] = result.partnerId
+  out[AUTH_HEADERS.keyId] = result.keyId
+  out[AUTH_HEADERS.warnings] = result.warnings.join(', ')
+  out[AUTH_HEADERS.duplicate] = result.duplicate ? 'true' : 'false'
+  return headers
 }

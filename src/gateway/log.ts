@@ -46,10 +46,25 @@ export function jsonLogger(write: (text: string) => void, now: () => number): Ga
       // Logging must never break a request.
     }
   }
-  const log = (level: LogLevel, message: string, fields: Record<string, unknown> = {}) => {
+  // Under load many lines fall in the same millisecond: format its timestamp once.
+  let stampedAt = Number.NaN
+  let stamp = ''
+  const log = (level: LogLevel, message: string, fields?: Record<string, unknown>) => {
     try {
-      buffered +=
-        JSON.stringify({ time: new Date(now()).toISOString(), level, msg: message, ...fields }) + '\n'
+      const at = now()
+      if (at !== stampedAt) {
+        stampedAt = at
+        stamp = new Date(at).toISOString()
+      }
+      // The same object key order as before (time, level, msg, fields), without copying `fields` into a
+      // new object: the fixed keys are written as text. A field named like a fixed key replaces it, as a
+      // spread would.
+      if (fields === undefined || !('time' in fields || 'level' in fields || 'msg' in fields)) {
+        const rest = fields === undefined ? '{}' : JSON.stringify(fields)
+        buffered += `{"time":"${stamp}","level":"${level}","msg":${JSON.stringify(message)}${rest.length > 2 ? `,${rest.slice(1)}` : '}'}\n`
+      } else {
+        buffered += JSON.stringify({ time: stamp, level, msg: message, ...fields }) + '\n'
+      }
     } catch {
       return
     }

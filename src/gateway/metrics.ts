@@ -35,12 +35,21 @@ export class GatewayMetrics {
   readonly #verifications = new Map<string, number>()
   readonly #outbound = new Map<string, number>()
   readonly #latency = new Map<GatewayDirection, Histogram>()
+  /** Label strings already built, by direction and status (a closed, small set): no string per request. */
+  readonly #requestLabels = new Map<number, string>()
   #inFlight = 0
   #redisUp: number | undefined
 
   /** Counts one answered request and its duration in seconds. */
   request(direction: GatewayDirection, status: number, seconds: number): void {
-    bump(this.#requests, `direction="${direction}",status="${status}"`)
+    const code = (direction === 'inbound' ? 0 : 1000) + status
+    let labels = this.#requestLabels.get(code)
+    if (labels === undefined) {
+      labels = `direction="${direction}",status="${status}"`
+      // Statuses come from node:http (100–999); anything else is labelled but not cached.
+      if (Number.isInteger(status) && status >= 0 && status < 1000) this.#requestLabels.set(code, labels)
+    }
+    bump(this.#requests, labels)
     let histogram = this.#latency.get(direction)
     if (histogram === undefined) {
       histogram = { counts: BUCKETS.map(() => 0), sum: 0, count: 0 }
