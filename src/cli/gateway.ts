@@ -30,6 +30,7 @@ Runs the Smile ID gateway for backends that are not Node:
             Smile ID with a signature, without changing its code.
 Operations endpoints: /healthz, /readyz, /metrics (Prometheus) on each listener.
 Logs are JSON lines on stdout. SIGTERM or SIGINT: finish in-flight requests, flush the audit log, exit 0.
+SIGHUP: reopen the JSONL audit file (after logrotate moved it).
 Keys come from the environment variables or files the config names, never from the config itself.
 See docs/gateway.md for the config file.
 
@@ -85,6 +86,14 @@ export const gateway: Command = {
       inbound: running.inbound ?? null,
       outbound: running.outbound ?? null,
     })
+    const onHup = () => {
+      log('info', 'signal', { signal: 'SIGHUP' })
+      running
+        .reopenAudit()
+        .catch((error: unknown) =>
+          log('error', 'audit reopen failed', { error: error instanceof Error ? error.name : 'error' }),
+        )
+    }
     await new Promise<void>((resolve) => {
       const stop = (signal: string) => {
         process.off('SIGTERM', onTerm)
@@ -96,7 +105,10 @@ export const gateway: Command = {
       const onInt = () => stop('SIGINT')
       process.once('SIGTERM', onTerm)
       process.once('SIGINT', onInt)
+      // logrotate's postrotate sends SIGHUP: reopen the audit file by its path, keep serving.
+      process.on('SIGHUP', onHup)
     })
+    process.off('SIGHUP', onHup)
     await running.close()
     log.flush()
     return EXIT_OK

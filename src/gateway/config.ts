@@ -227,7 +227,10 @@ const schema = strict({
       timeoutMs: positiveMs('a whole number of milliseconds from 1 to 2147483647').optional(),
     }).optional(),
   }).optional(),
-  audit: strict({ jsonl: text('the path of a JSON-lines file').optional() }).optional(),
+  audit: strict({
+    jsonl: text('the path of a JSON-lines file').optional(),
+    opentelemetry: z.boolean({ error: 'must be true or false' }).optional(),
+  }).optional(),
   inbound: inbound.optional(),
   outbound: outbound.optional(),
   shutdownTimeoutMs: positiveMs('a whole number of milliseconds from 1 to 2147483647').optional(),
@@ -304,6 +307,8 @@ export interface GatewayConfig {
   redis: { url: string; prefix: string | undefined; timeoutMs: number | undefined } | undefined
   /** JSONL audit path, when configured. */
   auditJsonl: string | undefined
+  /** Whether audit records also go to the OpenTelemetry counter (`audit.opentelemetry`). */
+  auditOpenTelemetry: boolean
   /** The inbound (verifying) proxy, when configured. */
   inbound:
     | {
@@ -519,6 +524,7 @@ export function resolveGatewayConfig(file: GatewayConfigFile, keys: KeyEnvironme
             timeoutMs: file.replay.redis.timeoutMs,
           },
     auditJsonl: file.audit?.jsonl,
+    auditOpenTelemetry: file.audit?.opentelemetry ?? false,
     inbound:
       inbound === undefined
         ? undefined

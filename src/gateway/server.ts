@@ -16,7 +16,7 @@ import { RedisReplayStore, RedisUpgradeStore, type RedisClientLike } from '../re
 import type { ReplayStore, UpgradeStore } from '../replay/store.js'
 import { MigratingSigner } from '../signer.js'
 import { DualModeVerifier, type DualModeVerifierOptions, type PartnerConfig } from '../verifier/dual-mode.js'
-import type { GatewayConfig } from './config.js'
+import { GatewayConfigError, type GatewayConfig } from './config.js'
 import { answerError, createAgents } from './forward.js'
 import { createInboundProxy } from './inbound.js'
 import type { GatewayLogger } from './log.js'
@@ -44,6 +44,24 @@ export interface RunningGateway {
    * their connections are closed), flush the audit sink, disconnect Redis.
    */
   close(): Promise<void>
+  /** Reopens the JSONL audit file by its path, after log rotation moved it (SIGHUP in the CLI). */
+  reopenAudit(): Promise<void>
+}
+
+/**
+ * The OpenTelemetry audit sink, loaded only when the config asks for it: `@opentelemetry/api` is an
+ * optional peer, and a gateway without it must still start.
+ */
+async function openTelemetrySink(): Promise<AuditSink> {
+  try {
+    const { openTelemetryAuditSink } = await import('../audit/opentelemetry.js')
+    return openTelemetryAuditSink()
+  } catch (error) {
+    throw new GatewayConfigError(
+      'audit.opentelemetry',
+      `needs the @opentelemetry/api package installed beside smileid-auth-shim (${errorCode(error)})`,
+    )
+  }
 }
 
 /** The part of a node-redis client the gateway uses besides the stores' commands. */
@@ -145,6 +163,7 @@ export async function startGateway(
     })
   }
   const sinks: AuditSink[] = audit === undefined ? [] : [audit]
+  if (config.auditOpenTelemetry) sinks.push(await openTelemetrySink())
 
   let closing = false
   let redis: RedisConnection | undefined
@@ -326,6 +345,10 @@ export async function startGateway(
     inbound: inboundAddress,
     outbound: outboundAddress,
     ready,
+    async reopenAudit() {
+      await audit?.reopen()
+      log('info', 'audit reopened', { path: config.auditJsonl ?? null })
+    },
     close() {
       closed ??= (async () => {
         closing = true
