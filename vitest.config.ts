@@ -15,12 +15,30 @@ export default defineConfig({
     projects: [
       {
         extends: true,
-        resolve: { alias: { '#crypto-hash': src('crypto/node-hash.ts'), '#crypto': src('crypto/node.ts'), '#audit-file': src('audit/file-node.ts'), '#instance': src('verifier/instance-node.ts') } },
-        test: { name: 'node-crypto', include: ['test/**/*.test.ts'], exclude: ['test/runtimes/**', 'node_modules/**'] },
+        resolve: {
+          alias: {
+            '#crypto-hash': src('crypto/node-hash.ts'),
+            '#crypto': src('crypto/node.ts'),
+            '#audit-file': src('audit/file-node.ts'),
+            '#instance': src('verifier/instance-node.ts'),
+          },
+        },
+        test: {
+          name: 'node-crypto',
+          include: ['test/**/*.test.ts'],
+          exclude: ['test/runtimes/**', 'node_modules/**'],
+        },
       },
       {
         extends: true,
-        resolve: { alias: { '#crypto-hash': src('crypto/web-hash.ts'), '#crypto': src('crypto/portable.ts'), '#audit-file': src('audit/file-node.ts'), '#instance': src('verifier/instance-node.ts') } },
+        resolve: {
+          alias: {
+            '#crypto-hash': src('crypto/web-hash.ts'),
+            '#crypto': src('crypto/portable.ts'),
+            '#audit-file': src('audit/file-node.ts'),
+            '#instance': src('verifier/instance-node.ts'),
+          },
+        },
         test: { name: 'web-crypto', include: ['test/schemes/**/*.test.ts', 'test/crypto/**/*.test.ts'] },
       },
     ],
