@@ -12,7 +12,7 @@ import { DualModeVerifier } from '../../src/verifier/dual-mode.js'
 import type { ReplayOutcome, ReplayStore } from '../../src/replay/store.js'
 import type { BodySchema } from '../../src/adapters/body-schema.js'
 import { enhancedKycCallbackSchema } from '../../src/schemas/index.js'
-import { ROUTE, targets, type Started } from './targets.js'
+import { ROUTE, seen, startAdapter, TARGETS, type StartedAdapter } from '../support/adapters.js'
 
 const LIMIT = 64 * 1024
 const SUNSET = new Date('2031-03-01T00:00:00.000Z')
@@ -62,10 +62,10 @@ function forge(signature: string): string {
   return first + signature.slice(1)
 }
 
-describe.each(targets)('adapter conformance: $name', (target) => {
-  let server: Started
+describe.each(TARGETS)('adapter conformance: $title', (target) => {
+  let server: StartedAdapter
   beforeAll(async () => {
-    server = await target.start(verifier, LIMIT)
+    server = await startAdapter(target.name, verifier, { limit: LIMIT, answer: seen })
   })
   afterAll(async () => {
     await server.close()
@@ -184,10 +184,10 @@ describe.each(targets)('adapter conformance: $name', (target) => {
   })
 })
 
-describe.each(targets)('adapter conformance, fleet verifier: $name', (target) => {
-  let server: Started
+describe.each(TARGETS)('adapter conformance, fleet verifier: $title', (target) => {
+  let server: StartedAdapter
   beforeAll(async () => {
-    server = await target.start(fleet, LIMIT)
+    server = await startAdapter(target.name, fleet, { limit: LIMIT, answer: seen })
   })
   afterAll(async () => {
     store.down = false
@@ -257,10 +257,10 @@ const markedSchema: BodySchema = {
   },
 }
 
-describe.each(targets)('adapter conformance, body schema: $name', (target) => {
-  let server: Started
+describe.each(TARGETS)('adapter conformance, body schema: $title', (target) => {
+  let server: StartedAdapter
   beforeAll(async () => {
-    server = await target.start(verifier, LIMIT, { body: markedSchema })
+    server = await startAdapter(target.name, verifier, { limit: LIMIT, body: markedSchema, answer: seen })
   })
   afterAll(async () => {
     await server.close()

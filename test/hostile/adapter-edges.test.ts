@@ -16,7 +16,7 @@ import {
   testPartner,
   type SignedRequests,
 } from '../support/fixtures.js'
-import { ADAPTERS, startAdapter, type AdapterName, type RunningAdapter } from '../support/adapters.js'
+import { HOSTILE_ADAPTERS, startAdapter, type ServedAdapter, type ServedName } from '../support/adapters.js'
 import { rawConnect, readUntilClosed, requestHead, send } from '../support/http.js'
 
 const LIMIT = 4096
@@ -39,8 +39,8 @@ async function until(condition: () => boolean, ms = 5_000): Promise<void> {
   while (!condition() && Date.now() < deadline) await sleep(10)
 }
 
-describe.each(ADAPTERS)('%s adapter edge cases', (name: AdapterName) => {
-  let adapter: RunningAdapter
+describe.each(HOSTILE_ADAPTERS)('%s adapter edge cases', (name: ServedName) => {
+  let adapter: ServedAdapter
 
   beforeAll(async () => {
     adapter = await startAdapter(name, hostileVerifier(), { limit: LIMIT })
@@ -168,7 +168,7 @@ describe.each(ADAPTERS)('%s adapter edge cases', (name: AdapterName) => {
   })
 })
 
-describe.each(ADAPTERS)('%s adapter with a slow client', (name: AdapterName) => {
+describe.each(HOSTILE_ADAPTERS)('%s adapter with a slow client', (name: ServedName) => {
   it(
     'is bounded by the server request timeout: the connection is closed, nothing is verified',
     { timeout: 20_000 },

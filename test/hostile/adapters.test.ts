@@ -28,17 +28,17 @@ import {
   testPartner,
   type SignedRequests,
 } from '../support/fixtures.js'
-import { ADAPTERS, startAdapter, type RunningAdapter } from '../support/adapters.js'
+import { HOSTILE_ADAPTERS, startAdapter, type ServedAdapter } from '../support/adapters.js'
 import { send, type Reply } from '../support/http.js'
 
 let requests: SignedRequests
 let secrets: NamedSecret[]
-const running = new Map<string, RunningAdapter>()
+const running = new Map<string, ServedAdapter>()
 
 beforeAll(async () => {
   requests = await signedRequests()
   secrets = hostileSecrets(requests)
-  for (const name of ADAPTERS) running.set(name, await startAdapter(name, hostileVerifier()))
+  for (const name of HOSTILE_ADAPTERS) running.set(name, await startAdapter(name, hostileVerifier()))
 })
 
 afterAll(async () => {
@@ -46,7 +46,7 @@ afterAll(async () => {
 })
 
 /** A refused answer: 400, 401 with a listed reason, or 413; nothing secret in it. */
-function expectRefusedReply(adapter: RunningAdapter, reply: Reply): void {
+function expectRefusedReply(adapter: ServedAdapter, reply: Reply): void {
   expect([400, 401, 413], `${adapter.name} answered ${reply.status} ${reply.text.slice(0, 200)}`).toContain(
     reply.status,
   )
@@ -114,7 +114,7 @@ function mutatedGenuine(): fc.Arbitrary<{ body: string; headers: Record<string, 
     })
 }
 
-describe.each(ADAPTERS)('%s adapter under hostile input', (name) => {
+describe.each(HOSTILE_ADAPTERS)('%s adapter under hostile input', (name) => {
   it('accepts a genuine callback (the control for the properties below)', async () => {
     const adapter = running.get(name)!
     const body = await testPartner().simulator.callbackBody({

@@ -24,7 +24,7 @@ import {
   summarizeAudit,
   type AuditEvent,
 } from '../../src/index.js'
-import { ADAPTERS, startAdapter } from '../support/adapters.js'
+import { HOSTILE_ADAPTERS, startAdapter } from '../support/adapters.js'
 import { bundleSrc, srcFile } from '../support/esbuild.js'
 import { send } from '../support/http.js'
 import { expectNoSecrets, findSecret, secretsOf, serialize, type NamedSecret } from '../support/secrets.js'
@@ -253,7 +253,7 @@ describe('no secret in the library outputs', () => {
       { ...sig, signature: [sig.signature] },
       { ...sig, partner_id: '999' },
     ]
-    for (const name of ADAPTERS) {
+    for (const name of HOSTILE_ADAPTERS) {
       const events: AuditEvent[] = []
       const adapter = await startAdapter(
         name,

@@ -6,7 +6,13 @@
  *
  * @module
  */
-import { createServer, request as httpRequest, type IncomingMessage, type Server } from 'node:http'
+import {
+  createServer,
+  request as httpRequest,
+  type IncomingMessage,
+  type Server,
+  type ServerResponse,
+} from 'node:http'
 import { connect, type AddressInfo, type Socket } from 'node:net'
 
 /** A server listening on 127.0.0.1. */
@@ -32,9 +38,19 @@ export async function listen(server: Server): Promise<Running> {
   }
 }
 
-/** Serves a Fetch API handler over node:http. */
-export function serveFetch(handler: (request: Request) => Response | Promise<Response>): Promise<Running> {
-  const server = createServer((req, res) => {
+/** A Fetch API handler, as the adapters' fetch entry and Fetch frameworks build them. */
+export type FetchHandler = (request: Request) => Response | Promise<Response>
+
+/**
+ * A node:http request listener that runs a Fetch API handler, the way Node hosts for Fetch handlers do. A
+ * handler that throws gets a 500 (or a closed response, when the head already went out); `onError` sees
+ * the error first.
+ */
+export function fetchListener(
+  handler: FetchHandler,
+  onError: (error: unknown) => void = () => undefined,
+): (req: IncomingMessage, res: ServerResponse) => void {
+  return (req, res) => {
     const respond = async () => {
       const response = await handler(toRequest(req))
       const headers: Record<string, string> = {}
@@ -42,12 +58,17 @@ export function serveFetch(handler: (request: Request) => Response | Promise<Res
       res.writeHead(response.status, headers)
       res.end(Buffer.from(await response.arrayBuffer()))
     }
-    respond().catch(() => {
+    respond().catch((error: unknown) => {
+      onError(error)
       if (!res.headersSent) res.writeHead(500)
       res.end()
     })
-  })
-  return listen(server)
+  }
+}
+
+/** Serves a Fetch API handler over node:http. */
+export function serveFetch(handler: FetchHandler): Promise<Running> {
+  return listen(createServer(fetchListener(handler)))
 }
 
 /**
@@ -200,7 +221,7 @@ export const post = send
 
 /** Sends a `Request` straight to a Fetch API handler and reads the reply like {@link send}. */
 export async function callFetch(
-  handler: (request: Request) => Response | Promise<Response>,
+  handler: FetchHandler,
   url: string,
   body: string,
   options: Pick<SendOptions, 'chunked'> & { headers?: Record<string, string> } = {},
