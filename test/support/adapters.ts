@@ -432,6 +432,36 @@ function targetOf(name: AdapterName): Target {
   return TARGETS.find((target) => target.name === name)!
 }
 
+/** How a test reaches a started adapter. */
+type Transport = Pick<StartedAdapter, 'send' | 'close'> & { url?: string }
+
+/** Mounts a served adapter, records its statuses, bounds its request time if asked, and listens. */
+async function serve(name: ServedName, context: MountContext, statuses: number[]): Promise<Transport> {
+  const mounted = await mount(name, context)
+  recordStatuses(mounted.server, statuses)
+  const { requestTimeoutMs } = context.options
+  if (requestTimeoutMs !== undefined) limitRequestTime(mounted.server, requestTimeoutMs)
+  const running = await mounted.listen()
+  const url = running.url + ROUTE
+  return { url, send: (body, options) => send(url, body, options), close: () => running.close() }
+}
+
+/** The fetch handler, sent `Request` objects without a server; records the status of each answer. */
+function callDirectly(context: MountContext, statuses: number[]): Transport {
+  if (context.options.requestTimeoutMs !== undefined) {
+    throw new Error('fetch-request has no server, so no request timeout to set')
+  }
+  const handler = fetchHandler(context)
+  return {
+    send: async (body, options) => {
+      const reply = await callFetch(handler, `https://partner.example${ROUTE}`, body, options)
+      statuses.push(reply.status)
+      return reply
+    },
+    close: async () => undefined,
+  }
+}
+
 /**
  * Starts one adapter in front of `verifier`. A served adapter listens on 127.0.0.1 with a free port;
  * `fetch-request` sends `Request` objects straight to the fetch handler (it has no URL, and no request
@@ -462,7 +492,10 @@ export async function startAdapter(
     answer: options.answer ?? accepted,
     errors: [],
   }
-  const started = {
+  const transport =
+    name === 'fetch-request' ? callDirectly(context, statuses) : await serve(name, context, statuses)
+  // The getter must stay on the target: Object.assign copies a source getter's value, not the getter.
+  const observed = {
     name,
     get verifyCalls() {
       return verifyCalls
@@ -471,26 +504,5 @@ export async function startAdapter(
     statuses,
     ownBodyErrors: targetOf(name).bodyErrors === OWN_CODES,
   }
-  if (name === 'fetch-request') {
-    if (options.requestTimeoutMs !== undefined) throw new Error('fetch-request has no server to time out')
-    const handler = fetchHandler(context)
-    return Object.assign(started, {
-      send: async (body: string, sendOptions?: Parameters<StartedAdapter['send']>[1]) => {
-        const reply = await callFetch(handler, `https://partner.example${ROUTE}`, body, sendOptions)
-        statuses.push(reply.status)
-        return reply
-      },
-      close: async () => undefined,
-    })
-  }
-  const mounted = await mount(name, context)
-  recordStatuses(mounted.server, statuses)
-  if (options.requestTimeoutMs !== undefined) limitRequestTime(mounted.server, options.requestTimeoutMs)
-  const running = await mounted.listen()
-  const url = running.url + ROUTE
-  return Object.assign(started, {
-    url,
-    send: (body: string, sendOptions?: Parameters<StartedAdapter['send']>[1]) => send(url, body, sendOptions),
-    close: () => running.close(),
-  })
+  return Object.assign(observed, transport)
 }
