@@ -119,7 +119,10 @@ export interface StartedAdapter {
   send(body: string, options?: { headers?: Record<string, string>; chunked?: boolean }): Promise<Reply>
   /** Requests that reached `verifier.verify`. */
   readonly verifyCalls: number
-  /** Errors the framework or the bridge saw (an aborted upload, a timeout). */
+  /**
+   * Errors the framework or the bridge saw (an aborted upload, a timeout); in NestJS, the exceptions that
+   * are not an `HttpException` (the guard's refusals are answers, not errors).
+   */
   readonly errors: unknown[]
   /** The status of every response the adapter started to send, in order. */
   readonly statuses: number[]
