@@ -236,6 +236,20 @@ export function partnerIdText(value: unknown): string | null {
 }
 
 /**
+ * Whether a partner id can name a sec_key partner: 1 to 15 digits, whose integer value the sec_key hash
+ * takes (`"085"` → `85`) and a double holds exactly. The one place this rule lives.
+ *
+ * @example
+ * ```ts
+ * isDigitPartnerId('085') // true
+ * isDigitPartnerId('acme') // false
+ * ```
+ */
+export function isDigitPartnerId(partnerId: string): boolean {
+  return DIGIT_ID.test(partnerId)
+}
+
+/**
  * The identity of a partner id: ids of 1 to 15 digits without their leading zeros (`"085"` → `"85"`),
  * any other id as it is. Two ids name the same partner exactly when their keys are equal, so a `Map`
  * keyed by it finds a partner in O(1) whatever spelling a request uses.
@@ -248,7 +262,7 @@ export function partnerIdText(value: unknown): string | null {
  * ```
  */
 export function partnerKey(partnerId: string): string {
-  return DIGIT_ID.test(partnerId) ? partnerId.replace(LEADING_ZEROS, '') : partnerId
+  return isDigitPartnerId(partnerId) ? partnerId.replace(LEADING_ZEROS, '') : partnerId
 }
 
 /**

@@ -6,6 +6,7 @@
  */
 import { hashBackend as backend } from '#crypto-hash'
 import type { AuditEvent, AuditSink } from './audit/events.js'
+import { isDigitPartnerId, samePartner } from './claims.js'
 import { emitAudit, normalizeSinks } from './audit/dispatch.js'
 import { ConfigurationError } from './errors.js'
 import { checkKnownKeys, describe } from './option-checks.js'
@@ -387,7 +388,7 @@ const USE_TEXT = "'signature', 'sec_key' or { signaturePercent: 0–100 }"
 
 /** Digit partner ids are shown (they are not secrets); anything else only by its length, as it could be a key. */
 function partnerText(partnerId: string): string {
-  return /^\d{1,15}$/.test(partnerId) ? `"${partnerId}"` : describe(partnerId)
+  return isDigitPartnerId(partnerId) ? `"${partnerId}"` : describe(partnerId)
 }
 
 function useMessage(use: unknown): string {
@@ -470,9 +471,4 @@ function isStrategy(value: unknown, scheme: Scheme): boolean {
     (value as { scheme?: unknown }).scheme === scheme &&
     typeof (value as { sign?: unknown }).sign === 'function'
   )
-}
-
-/** `"085"` and `"85"` are the same partner (sec_key hashes the integer); other ids must match exactly. */
-function samePartner(a: string, b: string): boolean {
-  return a === b || (/^\d{1,15}$/.test(a) && /^\d{1,15}$/.test(b) && Number(a) === Number(b))
 }

@@ -12,6 +12,7 @@
  */
 import { createHash } from 'node:crypto'
 import {
+  isDigitPartnerId,
   readCredentialClaim,
   readPartnerClaim,
   readTimestampClaim,
@@ -221,7 +222,7 @@ export async function inspectCredential(input: InspectInput): Promise<Inspection
     }
   } else {
     const parsed = checkSecKeyShape(claim.credential, add)
-    const digitIds = partnerIds.filter((id) => /^\d{1,15}$/.test(id))
+    const digitIds = partnerIds.filter(isDigitPartnerId)
     if (partnerId !== undefined && digitIds.length === 0) {
       add(
         'error',
@@ -309,7 +310,7 @@ function partnerCandidates(
   }
   // Zero-padding variants of a numeric id: "85" and "085" sign different messages.
   for (const id of [...ids]) {
-    if (!/^\d{1,15}$/.test(id)) continue
+    if (!isDigitPartnerId(id)) continue
     const plain = String(Number(id))
     for (const variant of [plain, plain.padStart(3, '0'), plain.padStart(4, '0')])
       if (!ids.includes(variant)) ids.push(variant)

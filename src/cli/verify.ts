@@ -5,7 +5,7 @@
  * @internal
  * @module
  */
-import { readClaim } from '../claims.js'
+import { isDigitPartnerId, readClaim } from '../claims.js'
 import { DualModeVerifier, type DualModeVerifierOptions, type VerificationResult } from '../index.js'
 import {
   HELP_OPTION,
@@ -125,7 +125,7 @@ export const verify: Command = {
       }
       if (signatureKeys.length > 0) options.signature = signatureAuth(NAME, partnerId, signatureKeys)
       // sec_key needs a digit partner id; without one only signature can be verified.
-      if (secKeyKey !== undefined && /^\d{1,15}$/.test(partnerId))
+      if (secKeyKey !== undefined && isDigitPartnerId(partnerId))
         options.secKey = secKeyAuth(NAME, partnerId, secKeyKey)
 
       let verifier: DualModeVerifier

@@ -4,7 +4,7 @@
  * @internal
  * @module
  */
-import { MAX_TIMESTAMP_LENGTH, readTimestampClaim } from '../claims.js'
+import { isDigitPartnerId, MAX_TIMESTAMP_LENGTH, readTimestampClaim } from '../claims.js'
 import { ConfigurationError } from '../errors.js'
 import { describe } from '../option-checks.js'
 import { checkFreshness, type ReadInstant } from '../timestamps.js'
@@ -139,7 +139,7 @@ export function checkPartnerId(partnerId: unknown): string {
 /** Validates a partner id for the sec_key scheme, which hashes its integer value (`"085"` → `85`). */
 export function checkDigitPartnerId(partnerId: unknown): string {
   const id = checkPartnerId(partnerId)
-  if (!/^\d{1,15}$/.test(id)) {
+  if (!isDigitPartnerId(id)) {
     throw new ConfigurationError(
       'invalid_partner_id',
       `partnerId must be 1 to 15 digits for the sec_key scheme, such as "085" (it hashes the integer value) (got ${describe(id)})`,
