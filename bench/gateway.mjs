@@ -4,7 +4,8 @@
 // What it measures, and why this way:
 // - Every path runs in its own process: the upstream, the gateway exactly as users run it
 //   (`node dist/cli/main.js gateway --config …`, JSON access log included, written to /dev/null), and a
-//   bare node:http proxy (no verification, no log, no metrics) showing the floor any Node proxy pays.
+//   bare proxy on the gateway's own stack (node:http server, undici pool; no verification, no log, no
+//   metrics) showing the floor a Node proxy pays.
 //   Paths are interleaved over `--rounds` rounds and medians compared, so a burst of load from other work
 //   on the machine hits all of them alike.
 // - Latency at a fixed request rate (`--rate`, default 400 req/s over `--latency-connections`
@@ -362,7 +363,7 @@ export async function main(flags = {}, log = console.log) {
   if (g !== null && u !== null) {
     const equalCpuShare = u / (u + g)
     log(
-      `CPU per request: gateway ${g.toFixed(0)} µs (≈ ${formatRate(1e6 / g)} req/s per core), bare node:http ` +
+      `CPU per request: gateway ${g.toFixed(0)} µs (≈ ${formatRate(1e6 / g)} req/s per core), bare ` +
         `proxy ${summary['bare proxy'].cpuUsPerRequest?.toFixed(0)} µs, upstream ${u.toFixed(0)} µs`,
     )
     log(
@@ -399,31 +400,43 @@ export async function main(flags = {}, log = console.log) {
 
 // --- entry: the upstream role (a plain callback handler in its own process), or the benchmark -------
 if (process.argv[2] === '--bare-proxy') {
-  // The floor for any node:http reverse proxy: read the body, forward it on a keep-alive agent, relay the
-  // answer. No verification, no headers rewritten, no log, no metrics.
-  const target = Number(process.argv[4])
-  const agent = new Agent({ keepAlive: true, maxSockets: 256, noDelay: true })
+  // The floor for a Node reverse proxy on the gateway's own stack (a node:http server, an undici
+  // keep-alive pool toward the upstream): read the body, forward it, relay the answer. No verification,
+  // no headers rewritten, no log, no metrics.
+  const { Agent: Pool } = await import('undici')
+  const target = `http://127.0.0.1:${Number(process.argv[4])}`
+  const pool = new Pool({ connections: 256, keepAliveTimeout: 30_000 })
   const server = createServer((req, res) => {
     const chunks = []
     req.on('data', (chunk) => chunks.push(chunk))
     req.on('end', () => {
       const body = Buffer.concat(chunks)
-      const upstream = request(
+      pool.dispatch(
         {
-          host: '127.0.0.1',
-          port: target,
+          origin: target,
           path: req.url,
           method: req.method,
-          agent,
-          headers: { 'content-type': 'application/json', 'content-length': body.length },
+          headers: { 'content-type': 'application/json' },
+          body,
         },
-        (answer) => {
-          res.writeHead(answer.statusCode, answer.headers)
-          answer.pipe(res)
+        {
+          onRequestStart() {},
+          onResponseStart(_, status, headers) {
+            delete headers.connection
+            delete headers['keep-alive']
+            delete headers['transfer-encoding']
+            res.writeHead(status, headers)
+          },
+          onResponseData(controller, chunk) {
+            if (!res.write(chunk)) {
+              controller.pause()
+              res.once('drain', () => controller.resume())
+            }
+          },
+          onResponseEnd: () => res.end(),
+          onResponseError: () => res.destroy(),
         },
       )
-      upstream.on('error', () => res.destroy())
-      upstream.end(body)
     })
   })
   server.listen(Number(process.argv[3]), '127.0.0.1', () => process.send?.('ready'))

@@ -1,17 +1,15 @@
 /**
  * What both proxies share: hop-by-hop header rules, sending a request to a target with a deadline, and
- * relaying the answer. Node only (node:http / node:https).
+ * relaying the answer. Node only: the listeners are node:http / node:https servers, and requests go out
+ * through an undici connection pool (keep-alive, one parser pass per response, no per-request socket
+ * timer: the deadlines are undici's own).
  *
  * @internal
  * @module
  */
-import {
-  Agent as HttpAgent,
-  request as httpRequest,
-  type IncomingMessage,
-  type ServerResponse,
-} from 'node:http'
-import { Agent as HttpsAgent, request as httpsRequest } from 'node:https'
+import type { IncomingMessage, ServerResponse } from 'node:http'
+
+import { Agent, type Dispatcher } from 'undici'
 
 import type { GatewayLogger } from './log.js'
 import type { GatewayDirection, GatewayMetrics } from './metrics.js'
@@ -30,8 +28,9 @@ const HOP_BY_HOP = new Set([
 ])
 
 /**
- * Headers the gateway sets itself on a forwarded request, and `Expect`: the body was read in full before
- * forwarding, so a `100-continue` handshake with the target has nothing left to decide.
+ * Headers the gateway sets itself on a forwarded request (`Host` and `Content-Length` come from the target
+ * and the body), and `Expect`: the body was read in full before forwarding, so a `100-continue` handshake
+ * with the target has nothing left to decide.
  */
 const RECOMPUTED = new Set(['host', 'content-length', 'expect'])
 
@@ -40,7 +39,7 @@ export type OutgoingHeaders = Record<string, string | string[]>
 
 /**
  * Copies request headers for forwarding: drops hop-by-hop headers (and those the `Connection` header
- * names), `Host` and `Content-Length` (set by the caller), and every header `drop` matches.
+ * names), `Host` and `Content-Length` (set when the request is sent), and every header `drop` matches.
  */
 export function forwardableHeaders(req: IncomingMessage, drop: (name: string) => boolean): OutgoingHeaders {
   const named = connectionNamed(req.headers.connection)
@@ -63,13 +62,13 @@ const NAMED_NONE: ReadonlySet<string> = new Set()
 const NAMED_KEEP_ALIVE: ReadonlySet<string> = new Set(['keep-alive'])
 const NAMED_CLOSE: ReadonlySet<string> = new Set(['close'])
 
-function connectionNamed(value: string | undefined): ReadonlySet<string> {
+function connectionNamed(value: string | string[] | undefined): ReadonlySet<string> {
   // Fast path: no allocation for the values keep-alive clients send on every request.
   if (value === undefined) return NAMED_NONE
   if (value === 'keep-alive' || value === 'Keep-Alive') return NAMED_KEEP_ALIVE
   if (value === 'close') return NAMED_CLOSE
   const named = new Set<string>()
-  for (const part of value.split(',')) {
+  for (const part of (Array.isArray(value) ? value.join(',') : value).split(',')) {
     const name = part.trim().toLowerCase()
     if (name !== '') named.add(name)
   }
@@ -79,26 +78,34 @@ function connectionNamed(value: string | undefined): ReadonlySet<string> {
 /** How a forwarded request ended when no response was relayed. */
 export type ForwardFailure = 'unreachable' | 'timeout'
 
-/** Keep-alive agents for both protocols, reused across requests. */
-export interface Agents {
-  /** For http:// targets. */
-  http: HttpAgent
-  /** For https:// targets. */
-  https: HttpsAgent
-  /** Closes every pooled socket. */
+/** Keep-alive connections to the targets of one listener, reused across requests. */
+export interface UpstreamPool {
+  /** The undici dispatcher that holds the connections (one pool per target origin). */
+  readonly dispatcher: Dispatcher
+  /** Closes every pooled connection; requests still in flight fail. */
   destroy(): void
 }
 
-/** Creates keep-alive agents. */
-export function createAgents(): Agents {
-  const http = new HttpAgent({ keepAlive: true, maxSockets: 256, maxFreeSockets: 64, noDelay: true })
-  const https = new HttpsAgent({ keepAlive: true, maxSockets: 256, maxFreeSockets: 64, noDelay: true })
+/** Options of {@link createUpstreamPool}. */
+export interface UpstreamPoolOptions {
+  /** Most milliseconds a new connection (TCP, and TLS for https targets) may take. */
+  connectTimeoutMs: number
+  /** Most connections held open to one target origin. Default 256. */
+  connections?: number
+}
+
+/** Creates the keep-alive pool a listener forwards through. */
+export function createUpstreamPool(options: UpstreamPoolOptions): UpstreamPool {
+  const dispatcher = new Agent({
+    connections: options.connections ?? 256,
+    // An idle connection is closed after this long, or sooner when the target's Keep-Alive header says so.
+    keepAliveTimeout: 30_000,
+    connect: { timeout: options.connectTimeoutMs, noDelay: true },
+  })
   return {
-    http,
-    https,
+    dispatcher,
     destroy() {
-      http.destroy()
-      https.destroy()
+      dispatcher.destroy().catch(() => undefined)
     },
   }
 }
@@ -111,11 +118,14 @@ export interface ForwardRequest {
   path: string
   /** HTTP method. */
   method: string
-  /** Headers, without hop-by-hop ones. */
+  /** Headers, without hop-by-hop ones, `Host` and `Content-Length`. */
   headers: OutgoingHeaders
   /** The body bytes (possibly empty). */
   body: Uint8Array
-  /** Socket inactivity allowed before the target counts as timed out. */
+  /**
+   * How long the target may take to answer with its headers, and then the longest silence allowed between
+   * two pieces of its body, before it counts as timed out.
+   */
   timeoutMs: number
   /** Extra headers for the relayed response, set unless the target set them. */
   responseHeaders?: Record<string, string>
@@ -127,88 +137,103 @@ export function targetPath(target: URL, path: string): string {
   return base + (path.startsWith('/') ? path : `/${path}`)
 }
 
+/** undici's codes for a target that went quiet: while connecting, before its headers, or mid-body. */
+const TIMEOUT_CODES = new Set(['UND_ERR_CONNECT_TIMEOUT', 'UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT'])
+
+type ForwardOutcome = { ok: true; status: number } | { ok: false; failure: ForwardFailure }
+
 /**
  * Sends the request and relays the response to `res` as it arrives (status, headers without hop-by-hop
- * ones, body streamed). Resolves with the relayed status, or the failure when nothing was relayed: the
- * caller then answers 502 or 504. A target that breaks off mid-response destroys the client connection,
- * so the client sees the truncation instead of a short body that looks complete.
+ * ones, body streamed with back-pressure). Resolves with the relayed status, or the failure when nothing
+ * was relayed: the caller then answers 502 or 504. A target that breaks off mid-response destroys the
+ * client connection, so the client sees the truncation instead of a short body that looks complete.
  */
 export function forward(
-  agents: Agents,
+  pool: UpstreamPool,
   request: ForwardRequest,
   res: ServerResponse,
-): Promise<{ ok: true; status: number } | { ok: false; failure: ForwardFailure }> {
+): Promise<ForwardOutcome> {
   return new Promise((resolve) => {
-    const secure = request.target.protocol === 'https:'
-    // A flat [name, value, …] list: node:http writes it as given, without building and validating a
-    // header map first (the names are already lowercase and checked, they came from the parser).
-    const headers = flatHeaders(request.headers)
-    headers.push('host', request.target.host)
-    // A body-less GET or HEAD carries no Content-Length, as the client sent it.
-    if (request.body.length !== 0 || (request.method !== 'GET' && request.method !== 'HEAD')) {
-      headers.push('content-length', String(request.body.length))
-    }
-    const send = secure ? httpsRequest : httpRequest
     let settled = false
-    const finish = (value: { ok: true; status: number } | { ok: false; failure: ForwardFailure }) => {
+    const finish = (value: ForwardOutcome) => {
       if (settled) return
       settled = true
       resolve(value)
     }
-    const upstream = send({
-      protocol: request.target.protocol,
-      hostname: request.target.hostname,
-      port: request.target.port === '' ? undefined : request.target.port,
-      method: request.method,
-      path: targetPath(request.target, request.path),
-      headers,
-      agent: secure ? agents.https : agents.http,
-    })
-    upstream.setTimeout(request.timeoutMs, () => {
-      upstream.destroy(new Error('upstream timeout'))
-      if (!res.headersSent) finish({ ok: false, failure: 'timeout' })
-      else res.destroy()
-    })
-    upstream.on('error', () => {
-      if (!res.headersSent) finish({ ok: false, failure: 'unreachable' })
-      else res.destroy()
-    })
-    upstream.on('response', (answer) => {
-      const named = connectionNamed(answer.headers.connection)
-      const out: string[] = []
-      const raw = answer.rawHeaders
-      for (let i = 0; i + 1 < raw.length; i += 2) {
-        const name = raw[i]!.toLowerCase()
-        if (HOP_BY_HOP.has(name) || named.has(name)) continue
-        out.push(name, raw[i + 1]!)
-      }
-      const extra = request.responseHeaders
-      if (extra !== undefined) {
-        for (const name in extra) if (!listed(out, name)) out.push(name, extra[name]!)
-      }
-      const status = answer.statusCode ?? 502
-      res.writeHead(status, out)
-      answer.on('data', (chunk: Buffer) => {
-        if (!res.write(chunk)) {
-          answer.pause()
-          res.once('drain', () => answer.resume())
-        }
-      })
-      answer.on('end', () => {
-        res.end()
-        finish({ ok: true, status })
-      })
-      answer.on('aborted', () => res.destroy())
-      answer.on('error', () => res.destroy())
-    })
+    let controller: Dispatcher.DispatchController | undefined
+    let status = 502
     // The client went away before the answer was relayed: stop the forwarded request too.
     res.on('close', () => {
-      if (!res.writableFinished) {
-        upstream.destroy()
-        finish({ ok: true, status: res.headersSent ? res.statusCode : 499 })
-      }
+      if (res.writableFinished) return
+      // Settled first: the abort below reports back through onResponseError, which must not answer 502.
+      finish({ ok: true, status: res.headersSent ? res.statusCode : 499 })
+      controller?.abort(new Error('the client closed the connection'))
     })
-    upstream.end(request.body)
+    const handler: Dispatcher.DispatchHandler = {
+      onRequestStart(started) {
+        controller = started
+        if (settled) started.abort(new Error('the client closed the connection'))
+      },
+      onResponseStart(_, statusCode, headers) {
+        status = statusCode
+        const named = connectionNamed(headers.connection)
+        const out: string[] = []
+        for (const name in headers) {
+          if (HOP_BY_HOP.has(name) || named.has(name)) continue
+          const value = headers[name]
+          if (typeof value === 'string') out.push(name, value)
+          else if (Array.isArray(value)) for (const item of value) out.push(name, item)
+        }
+        const extra = request.responseHeaders
+        if (extra !== undefined) {
+          for (const name in extra) if (headers[name] === undefined) out.push(name, extra[name]!)
+        }
+        res.writeHead(statusCode, out)
+      },
+      onResponseData(paused, chunk) {
+        if (!res.write(chunk)) {
+          paused.pause()
+          res.once('drain', () => paused.resume())
+        }
+      },
+      onResponseEnd() {
+        res.end()
+        finish({ ok: true, status })
+      },
+      onResponseError(_, error) {
+        if (settled) return
+        if (res.headersSent) {
+          // Broke off mid-answer: the client must not take a short body for a whole one.
+          res.destroy()
+          finish({ ok: true, status })
+          return
+        }
+        const code = (error as { code?: unknown }).code
+        finish({
+          ok: false,
+          failure: typeof code === 'string' && TIMEOUT_CODES.has(code) ? 'timeout' : 'unreachable',
+        })
+      },
+    }
+    const bodyless = request.body.length === 0 && (request.method === 'GET' || request.method === 'HEAD')
+    try {
+      // undici adds Host (the target's) and Content-Length (the body's).
+      pool.dispatcher.dispatch(
+        {
+          origin: request.target.origin,
+          path: targetPath(request.target, request.path),
+          method: request.method as Dispatcher.HttpMethod,
+          headers: request.headers,
+          // A body-less GET or HEAD carries no Content-Length, as the client sent it.
+          body: bodyless ? null : request.body,
+          headersTimeout: request.timeoutMs,
+          bodyTimeout: request.timeoutMs,
+        },
+        handler,
+      )
+    } catch {
+      finish({ ok: false, failure: 'unreachable' })
+    }
   })
 }
 
@@ -218,11 +243,11 @@ export function forward(
  * failure reason (`null` when the target's response was relayed), for the request log.
  */
 export async function relay(
-  agents: Agents,
+  pool: UpstreamPool,
   request: ForwardRequest,
   res: ServerResponse,
 ): Promise<{ status: number; reason: 'upstream_timeout' | 'upstream_unreachable' | null }> {
-  const outcome = await forward(agents, request, res)
+  const outcome = await forward(pool, request, res)
   if (outcome.ok) return { status: outcome.status, reason: null }
   const [status, reason] =
     outcome.failure === 'timeout'

@@ -12,7 +12,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http'
 import { verifyPorts, nodeHeaders, type RequestVerifier } from '../adapters/core.js'
 import { readIncomingBody } from '../adapters/incoming.js'
 import type { VerificationSuccess } from '../types.js'
-import { answerError, forwardableHeaders, recordRequest, relay, type Agents } from './forward.js'
+import { answerError, forwardableHeaders, recordRequest, relay, type UpstreamPool } from './forward.js'
 import type { GatewayLogger } from './log.js'
 import type { GatewayMetrics } from './metrics.js'
 
@@ -44,8 +44,8 @@ export interface InboundProxyOptions {
   upstreamTimeoutMs: number
   /** `Retry-After` seconds on a 503 (replay store unreachable). */
   retryAfterSeconds: number
-  /** Keep-alive agents. */
-  agents: Agents
+  /** Keep-alive connections to the targets. */
+  pool: UpstreamPool
   /** Counters. */
   metrics: GatewayMetrics
   /** Log lines. */
@@ -73,7 +73,7 @@ export function routeFor(
  * @example
  * ```ts
  * const handle = createInboundProxy({ verifier, upstream: new URL('http://127.0.0.1:3000'), routes: [],
- *   maxBodyBytes: 1 << 20, upstreamTimeoutMs: 30_000, retryAfterSeconds: 5, agents: createAgents(),
+ *   maxBodyBytes: 1 << 20, upstreamTimeoutMs: 30_000, retryAfterSeconds: 5, pool: createUpstreamPool({ connectTimeoutMs: 30_000 }),
  *   metrics: new GatewayMetrics(), log: jsonLogger(console.log, Date.now), clock: () => performance.now() })
  * createServer(handle).listen(8787)
  * ```
@@ -145,7 +145,7 @@ export function createInboundProxy(
       if (req.headers.host !== undefined) headers['x-forwarded-host'] = req.headers.host
       headers['x-forwarded-proto'] = 'encrypted' in req.socket ? 'https' : 'http'
       const relayed = await relay(
-        options.agents,
+        options.pool,
         {
           target: upstream,
           path: url,

@@ -18,7 +18,7 @@ import { partnerKey, readCredentialClaim, readPartnerClaim } from '../claims.js'
 import type { AuditEvent } from '../audit/events.js'
 import type { MigratingSigner } from '../signer.js'
 import type { Scheme } from '../types.js'
-import { answerError, forwardableHeaders, recordRequest, relay, type Agents } from './forward.js'
+import { answerError, forwardableHeaders, recordRequest, relay, type UpstreamPool } from './forward.js'
 import type { GatewayLogger } from './log.js'
 import type { GatewayMetrics } from './metrics.js'
 
@@ -53,8 +53,8 @@ export interface OutboundProxyOptions {
   audit: (event: OutboundAuditEvent) => void
   /** Names this gateway in the audit records (the inbound verifier's `instance`), or `null`. */
   instance: string | null
-  /** Keep-alive agents. */
-  agents: Agents
+  /** Keep-alive connections to the targets. */
+  pool: UpstreamPool
   /** Counters. */
   metrics: GatewayMetrics
   /** Log lines. */
@@ -94,7 +94,7 @@ function jobId(body: Record<string, unknown>): string | undefined {
  * ```ts
  * const handle = createOutboundProxy({ signers: new Map([['085', signer]]), defaultSigner: signer,
  *   smileBaseUrl: new URL('https://testapi.smileidentity.com'), maxBodyBytes: 1 << 20, timeoutMs: 60_000,
- *   audit: (event) => sink.write(event), instance: 'gateway-1', agents: createAgents(), metrics: new GatewayMetrics(),
+ *   audit: (event) => sink.write(event), instance: 'gateway-1', pool: createUpstreamPool({ connectTimeoutMs: 30_000 }), metrics: new GatewayMetrics(),
  *   log: jsonLogger(console.log, Date.now), clock: () => performance.now(), now: Date.now })
  * createServer(handle).listen(8788, '127.0.0.1')
  * ```
@@ -210,7 +210,7 @@ export function createOutboundProxy(
       })
       metrics.outbound(sent, forwarded)
       const relayed = await relay(
-        options.agents,
+        options.pool,
         {
           target: options.smileBaseUrl,
           path: url,

@@ -17,7 +17,7 @@ import type { ReplayStore, UpgradeStore } from '../replay/store.js'
 import { MigratingSigner } from '../signer.js'
 import { DualModeVerifier, type DualModeVerifierOptions, type PartnerConfig } from '../verifier/dual-mode.js'
 import { GatewayConfigError, type GatewayConfig } from './config.js'
-import { answerError, createAgents } from './forward.js'
+import { answerError, createUpstreamPool, type UpstreamPool } from './forward.js'
 import { createInboundProxy } from './inbound.js'
 import type { GatewayLogger } from './log.js'
 import { GatewayMetrics } from './metrics.js'
@@ -149,7 +149,17 @@ export async function startGateway(
   const now = options.now ?? Date.now
   const clock = () => performance.now()
   const metrics = new GatewayMetrics()
-  const agents = createAgents()
+  // One pool per listener, each with the connect deadline of its own side.
+  const pools: UpstreamPool[] = []
+  const destroyPools = () => {
+    for (const pool of pools) pool.destroy()
+  }
+
+  const pooled = (connectTimeoutMs: number): UpstreamPool => {
+    const pool = createUpstreamPool({ connectTimeoutMs })
+    pools.push(pool)
+    return pool
+  }
 
   let audit: JsonlAuditSink | undefined
   if (config.auditJsonl !== undefined) {
@@ -265,7 +275,7 @@ export async function startGateway(
         maxBodyBytes: inbound.maxBodyBytes,
         upstreamTimeoutMs: inbound.upstreamTimeoutMs,
         retryAfterSeconds: inbound.retryAfterSeconds,
-        agents,
+        pool: pooled(inbound.upstreamTimeoutMs),
         metrics,
         log,
         clock,
@@ -309,7 +319,7 @@ export async function startGateway(
         timeoutMs: outbound.timeoutMs,
         audit: emit,
         instance: config.instance,
-        agents,
+        pool: pooled(outbound.timeoutMs),
         metrics,
         log,
         clock,
@@ -334,7 +344,7 @@ export async function startGateway(
     }
   } catch (error) {
     for (const server of servers) server.close()
-    agents.destroy()
+    destroyPools()
     await audit?.close()
     redis?.destroy?.()
     throw error
@@ -369,7 +379,7 @@ export async function startGateway(
           for (const server of servers) server.closeAllConnections()
           await Promise.all(stopped)
         }
-        agents.destroy()
+        destroyPools()
         if (audit !== undefined) {
           await audit.close()
           log('info', 'audit flushed', { ...audit.stats })
