@@ -53,7 +53,8 @@ body your endpoint answered: your receiver tested end to end, both schemes, any 
 Options:
   --scheme <scheme>             signature (default) or sec_key (legacy).
   --result <result>             approved (default), rejected, or a ResultCode such as 1022.
-  --partner-id <id>             the partner the callback is for (default: from --keys, else 085).
+  --partner-id <id>             the partner the callback is for (default: from --keys, else 085;
+                                required with your own key, from a flag or ${SIGNATURE_KEY_ENV}).
   --timestamp <t>               sign this timestamp (default now), e.g. an old one to check that your
                                 endpoint refuses stale callbacks.
   --keys <file>                 test keys from 'smileid-auth keygen' (both schemes).
@@ -230,8 +231,15 @@ async function chooseKeys(
   const privateKeyFile = values['private-key-file']
   const privateKey = privateKeyFile === undefined ? undefined : await readTextFile(privateKeyFile, 64 * 1024)
   const ownKey = signatureKey !== undefined || privateKey !== undefined
-  if (ownKey && partnerFlag === undefined)
-    throw new UsageError('--partner-id is required with your own key', helpHint(NAME))
+  if (ownKey && partnerFlag === undefined) {
+    // Your own key signs for your own partner id: a default id would sign a callback nobody sends.
+    const from = signatureKey?.source ?? '--private-key-file'
+    throw new UsageError(
+      `--partner-id is required with your own key (the key here is from ${from}); the default 085 ` +
+        'is only for test keys (--keys, or none at all)',
+      helpHint(NAME),
+    )
+  }
   const partnerId = partnerFlag ?? '085'
   let keys: TestKeys
   try {

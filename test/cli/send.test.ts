@@ -287,12 +287,26 @@ describe('send: usage errors exit 2', () => {
     [['http://127.0.0.1:1/x', '--scheme', 'hmac'], /--scheme must be one of signature, sec_key/],
     [['http://127.0.0.1:1/x', '--timeout', 'soon'], /--timeout must be a duration/],
     [['http://127.0.0.1:1/x', '--scheme', 'sec_key', '--api-key', 'k', '--partner-id', '085'], /private key/],
-    [['http://127.0.0.1:1/x', '--api-key', 'k'], /--partner-id is required with your own key/],
+    [
+      ['http://127.0.0.1:1/x', '--api-key', 'k'],
+      /--partner-id is required with your own key \(the key here is from --api-key\)/,
+    ],
     [['http://127.0.0.1:1/x', '--keys', '/nonexistent/keys.json'], /cannot read/],
     [['http://127.0.0.1:1/x', '--sheme', 'sec_key'], /did you mean --scheme\?/],
   ])('%j', async (args, pattern) => {
     const result = await run(['send', ...(args as string[])])
     expectUsageError(result, pattern as RegExp)
+  })
+
+  it('a key from SMILEID_API_KEY without --partner-id: usage error naming the variable, never the key', async () => {
+    const result = await run(['send', 'http://127.0.0.1:1/x'], {
+      env: { SMILEID_API_KEY: KEYS.signatureApiKey },
+    })
+    expectUsageError(
+      result,
+      /--partner-id is required with your own key \(the key here is from SMILEID_API_KEY\)/,
+    )
+    expect(result.stderr).not.toContain(KEYS.signatureApiKey)
   })
 
   it('a keys file that is not keygen output is refused without quoting it', async () => {
