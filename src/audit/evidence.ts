@@ -89,6 +89,8 @@ export interface LegacyUser {
   partnerId: string
   /** Authentic legacy requests. */
   count: number
+  /** Of which `outgoing` (signed or forwarded here); the rest were verified here. */
+  outgoing: number
   /** Of which refused by policy or brownout. */
   refused: number
   /** Epoch ms of the last one. */
@@ -243,8 +245,13 @@ export function judgeReadiness(
   for (const user of legacyUsers) {
     if (user.lastMs < quietStartMs) continue
     const refused = user.refused > 0 ? ` (${user.refused} refused by policy or brownout)` : ''
+    // Outgoing legacy use is fixed in the team's own app, not on the partner's or Smile's side: say so.
+    const outgoing =
+      user.outgoing > 0
+        ? `; ${user.count - user.outgoing} incoming, ${user.outgoing} outgoing (your app still signs outgoing requests with sec_key, through MigratingSigner or the outbound gateway)`
+        : ''
     legacyBlockers.push(
-      `partner ${user.partnerId} still uses legacy sec_key: ${user.count} authentic request(s)${refused}, last at ${iso(user.lastMs)}; SDKs: ${user.sdks}`,
+      `partner ${user.partnerId} still uses legacy sec_key: ${user.count} authentic request(s)${refused}, last at ${iso(user.lastMs)}; SDKs: ${user.sdks}${outgoing}`,
     )
   }
   const evidenceBlockers: string[] = []

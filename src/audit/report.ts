@@ -44,6 +44,19 @@ export interface PartnerUsage {
   brownoutRefused: number
   /** ISO time of the last authentic legacy request (accepted, would_reject or refused), or `null`. */
   lastLegacyAt: string | null
+  /**
+   * The same authentic legacy requests split by the way they travelled, so that each can be fixed where
+   * it comes from: `incoming` are callbacks and responses this library verified (the partner's or Smile's
+   * side still sends `sec_key`); `outgoing` are requests your side sent (a `MigratingSigner` still
+   * choosing `sec_key`, or an app behind the outbound gateway that still signs with it). Records without
+   * a `direction` (logs written before it existed) count as `incoming`. Both count as legacy use.
+   */
+  legacyByDirection: {
+    /** Authentic legacy requests verified here. */
+    incoming: number
+    /** Authentic legacy requests signed or forwarded here. */
+    outgoing: number
+  }
   /** SDKs (the body's `source_sdk` / `source_sdk_version`) of the authentic legacy requests, most first. */
   legacySdks: Array<{
     /** `source_sdk`, or `unknown`. */
@@ -130,6 +143,7 @@ interface PartnerCounts {
   secKey: number
   rejected: number
   legacy: number
+  legacyOutgoing: number
   refused: number
   brownout: number
   lastLegacyMs: number
@@ -219,6 +233,8 @@ export class AuditSummary {
       return
     }
     counts.legacy++
+    // Only an explicit `outgoing` is outgoing: records from before the field existed were verifications.
+    if (event.direction === 'outgoing') counts.legacyOutgoing++
     if (timeMs > counts.lastLegacyMs) counts.lastLegacyMs = timeMs
     const sdk = `${text(event.source_sdk)} ${text(event.source_sdk_version)}`
     counts.sdks = bump(counts.sdks, sdk)
@@ -254,6 +270,7 @@ export class AuditSummary {
         legacyRefused: c.refused,
         brownoutRefused: c.brownout,
         lastLegacyAt: c.legacy > 0 ? new Date(c.lastLegacyMs).toISOString() : null,
+        legacyByDirection: { incoming: c.legacy - c.legacyOutgoing, outgoing: c.legacyOutgoing },
         legacySdks,
         legacyRoutes: ranked(c.routes),
         legacyKeyIds: ranked(c.keyIds),
@@ -262,6 +279,7 @@ export class AuditSummary {
         legacyUsers.push({
           partnerId,
           count: c.legacy,
+          outgoing: c.legacyOutgoing,
           refused: c.refused,
           lastMs: c.lastLegacyMs,
           sdks: legacySdks.map((s) => `${s.sdk} ${s.version} (${s.count})`).join(', '),
@@ -288,6 +306,7 @@ function newCounts(): PartnerCounts {
     secKey: 0,
     rejected: 0,
     legacy: 0,
+    legacyOutgoing: 0,
     refused: 0,
     brownout: 0,
     lastLegacyMs: -Infinity,

@@ -45,9 +45,10 @@ const HELP = `Usage: smileid-auth audit <file|directory|-> [more…] [options]
 
 Reads audit logs written by jsonlAuditSink and says whether the legacy sec_key scheme can be switched
 off: a dated verdict, the evidence behind it (span, silent days, dropped events, instances), then per
-partner the requests per scheme, legacy use (accepted, or refused by policy or brownout) and the SDKs,
-routes and keys still on it. Only credentials that verified count as evidence; forged requests are
-counted apart and never move the verdict.
+partner the requests per scheme, legacy use (accepted, or refused by policy or brownout) split into
+incoming (callbacks and responses verified here) and outgoing (requests your app signed or sent through
+the outbound gateway), and the SDKs, routes and keys still on it. Only credentials that verified count as
+evidence; forged requests are counted apart and never move the verdict.
 
 Inputs, in any mix, merged into one report: files; directories (every *.jsonl, *.jsonl.gz and rotated
 *.jsonl.1, *.jsonl.2.gz inside); gzip files (.gz); - for stdin. Files are streamed line by line.

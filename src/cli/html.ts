@@ -314,15 +314,15 @@ function renderPartnerTable(report: UsageReport): string {
   if (report.partners.length === 0) return '<p class="note">No authenticated partner traffic.</p>'
   const rows = report.partners.map(
     (p) =>
-      `<tr><td>${escapeHtml(p.partnerId)}</td><td class="n">${grouped(p.total)}</td><td class="n">${grouped(p.byScheme.signature)}</td><td class="n">${grouped(p.byScheme.sec_key)}</td><td class="n">${grouped(p.legacyRefused)}</td><td class="n">${grouped(p.brownoutRefused)}</td><td class="n">${grouped(p.rejected)}</td><td class="n">${legacyShare(p.byScheme.signature, p.byScheme.sec_key)}</td><td class="t">${shortTime(p.lastLegacyAt)}</td></tr>`,
+      `<tr><td>${escapeHtml(p.partnerId)}</td><td class="n">${grouped(p.total)}</td><td class="n">${grouped(p.byScheme.signature)}</td><td class="n">${grouped(p.byScheme.sec_key)}</td><td class="n">${grouped(p.legacyRefused)}</td><td class="n">${grouped(p.brownoutRefused)}</td><td class="n">${grouped(p.rejected)}</td><td class="n">${legacyShare(p.byScheme.signature, p.byScheme.sec_key)}</td><td class="n">${grouped(p.legacyByDirection.incoming)}</td><td class="n">${grouped(p.legacyByDirection.outgoing)}</td><td class="t">${shortTime(p.lastLegacyAt)}</td></tr>`,
   )
   return `<table>
-<thead><tr><th>partner</th><th class="n">total</th><th class="n">signature</th><th class="n">sec_key</th><th class="n">legacy refused</th><th class="n">in brownout</th><th class="n">rejected</th><th class="n">legacy share</th><th>last legacy</th></tr></thead>
+<thead><tr><th>partner</th><th class="n">total</th><th class="n">signature</th><th class="n">sec_key</th><th class="n">legacy refused</th><th class="n">in brownout</th><th class="n">rejected</th><th class="n">legacy share</th><th class="n">legacy incoming</th><th class="n">legacy outgoing</th><th>last legacy</th></tr></thead>
 <tbody>
 ${rows.join('\n')}
 </tbody>
 </table>
-<p class="note">Counts are authenticated requests only. "legacy refused": genuine sec_key requests refused by policy or a brownout — those clients break at switch-off.</p>`
+<p class="note">Counts are authenticated requests only. "legacy refused": genuine sec_key requests refused by policy or a brownout — those clients break at switch-off. "legacy incoming": callbacks and responses verified here that still carry sec_key (fixed on the sender's side); "legacy outgoing": requests your app still signs with sec_key (through MigratingSigner or the outbound gateway).</p>`
 }
 
 function renderUnverified(report: UsageReport): string {

@@ -6,7 +6,7 @@
  * @internal
  * @module
  */
-import type { AuditEvent, AuditGapRecord, UsageReport } from '../index.js'
+import type { AuditEvent, AuditGapRecord, PartnerUsage, UsageReport } from '../index.js'
 import type { Output } from './context.js'
 import { paint, table } from './style.js'
 import { terminalSafe } from './terminal-text.js'
@@ -110,6 +110,20 @@ export function legacyShare(signature: number, secKey: number): string {
   if (total === 0) return '-'
   const share = (secKey / total) * 100
   return `${share < 10 && share > 0 ? share.toFixed(1) : Math.round(share)}%`
+}
+
+/**
+ * A partner's authentic legacy requests as `incoming / outgoing`, or `-` when it has none. Incoming use is
+ * fixed on the sender's side; outgoing use is the team's own app still signing with sec_key.
+ *
+ * @example
+ * ```ts
+ * legacyDirections({ legacyByDirection: { incoming: 12, outgoing: 3 } }) // '12 / 3'
+ * ```
+ */
+export function legacyDirections(partner: Pick<PartnerUsage, 'legacyByDirection'>): string {
+  const { incoming, outgoing } = partner.legacyByDirection
+  return incoming + outgoing === 0 ? '-' : `${grouped(incoming)} / ${grouped(outgoing)}`
 }
 
 /**
@@ -252,6 +266,7 @@ export function renderReportTable(report: UsageReport, out: Output): string {
       'sec_key',
       'refused',
       'legacy share',
+      'legacy in/out',
       'last legacy',
       'legacy SDKs',
     ]
@@ -262,12 +277,20 @@ export function renderReportTable(report: UsageReport, out: Output): string {
       grouped(partner.byScheme.sec_key),
       grouped(partner.legacyRefused),
       legacyShare(partner.byScheme.signature, partner.byScheme.sec_key),
+      legacyDirections(partner),
       partner.lastLegacyAt ?? '-',
       terminalSafe(
         partner.legacySdks.map((sdk) => `${sdk.sdk} ${sdk.version} (${grouped(sdk.count)})`).join(', '),
       ) || '-',
     ])
-    parts.push(table(headers, rows, ['total', 'signature', 'sec_key', 'refused', 'legacy share']))
+    parts.push(
+      table(headers, rows, ['total', 'signature', 'sec_key', 'refused', 'legacy share', 'legacy in/out']),
+    )
+    if (report.partners.some((p) => p.legacyByDirection.incoming + p.legacyByDirection.outgoing > 0)) {
+      parts.push(
+        'legacy in/out: incoming = callbacks and responses verified here; outgoing = requests your app sent (MigratingSigner, outbound gateway)\n',
+      )
+    }
   }
   return parts.join('')
 }

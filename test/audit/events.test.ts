@@ -307,6 +307,7 @@ describe('LegacyUsageTracker', () => {
         legacyRefused: 0,
         brownoutRefused: 0,
         lastLegacyAt: NOW_ISO,
+        legacyByDirection: { incoming: 3, outgoing: 0 },
         legacySdks: [
           { sdk: 'javascript', version: '1.3.0', count: 2 },
           { sdk: 'unknown', version: 'unknown', count: 1 },

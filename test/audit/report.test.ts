@@ -6,6 +6,7 @@ import { createInterface } from 'node:readline'
 import { afterAll, describe, expect, it } from 'vitest'
 
 import { jsonlAuditSink, LegacyUsageTracker, summarizeAudit, type AuditEvent } from '../../src/index.js'
+import type { OutboundAuditEvent } from '../../src/gateway/outbound.js'
 import { NOW, PARTNER, dualVerifier, secKeyBody, signatureBody } from '../verifier/helpers.js'
 
 const MINUTE = 60_000
@@ -139,6 +140,7 @@ const GENERATED_AT = new Date(NOW + 1000 * MINUTE)
 const legacyDetail = {
   legacyRefused: 0,
   brownoutRefused: 0,
+  legacyByDirection: { incoming: 0, outgoing: 0 },
   legacyRoutes: [] as unknown[],
   legacyKeyIds: [] as unknown[],
 }
@@ -159,6 +161,7 @@ const FULL_REPORT = {
         { sdk: 'unknown', version: 'unknown', count: 1 },
       ],
       ...legacyDetail,
+      legacyByDirection: { incoming: 12, outgoing: 0 },
       legacyRoutes: [{ value: 'unknown', count: 12 }],
       legacyKeyIds: [{ value: 'hmac:0000000000000000', count: 12 }],
     },
@@ -268,6 +271,7 @@ describe('summarizeAudit', () => {
         lastLegacyAt: at(0),
         legacySdks: [{ sdk: 'unknown', version: 'unknown', count: 1 }],
         ...legacyDetail,
+        legacyByDirection: { incoming: 1, outgoing: 0 },
         legacyRoutes: [{ value: 'unknown', count: 1 }],
         legacyKeyIds: [{ value: 'hmac:0000000000000000', count: 1 }],
       },
@@ -361,6 +365,7 @@ describe('summarizeAudit', () => {
         lastLegacyAt: new Date(NOW).toISOString(),
         legacySdks: [{ sdk: 'java', version: '1.0.1', count: 3 }],
         ...legacyDetail,
+        legacyByDirection: { incoming: 3, outgoing: 0 },
         legacyRoutes: [{ value: 'unknown', count: 3 }],
         legacyKeyIds: [expect.objectContaining({ count: 3 }) as unknown],
       },
@@ -368,6 +373,141 @@ describe('summarizeAudit', () => {
     expect(report.unverified).toEqual({ events: 1, byReason: { invalid_signature: 1 } })
     // The in-memory tracker saw the same events.
     expect(tracker.report(GENERATED_AT)).toEqual(report)
+  })
+})
+
+const DAY = 86_400_000
+
+/** What the outbound gateway writes for one forwarded request (src/gateway/outbound.ts). */
+function forwarded(
+  overrides: Partial<OutboundAuditEvent> & Pick<OutboundAuditEvent, 'sent'>,
+): OutboundAuditEvent {
+  const { sent } = overrides
+  return {
+    ...event({
+      direction: 'outgoing',
+      scheme: sent === 'none' ? null : sent,
+      keyId: null,
+      warnings: sent === 'signature' ? [] : ['resigned_as_signature'],
+      route: '/v1/id_verification',
+    }),
+    forwardedScheme: 'signature',
+    ...overrides,
+  }
+}
+
+describe('legacyByDirection', () => {
+  it("splits one partner's authentic legacy requests into incoming and outgoing", async () => {
+    const report = await summarizeAudit(
+      [
+        // Incoming legacy: accepted, would_reject, refused by policy.
+        ...repeat(4, (i) => event({ time: at(i), scheme: 'sec_key' })),
+        event({ time: at(5), scheme: 'sec_key', outcome: 'would_reject', reason: 'scheme_not_allowed' }),
+        event({
+          time: at(6),
+          scheme: 'sec_key',
+          outcome: 'rejected',
+          reason: 'scheme_not_allowed',
+          authenticated: true,
+        }),
+        // Outgoing legacy: apps behind the gateway still sending sec_key, and a MigratingSigner's sec_key.
+        ...repeat(2, (i) => forwarded({ time: at(10 + i), sent: 'sec_key' })),
+        event({ time: at(20), direction: 'outgoing', scheme: 'sec_key', keyId: null }),
+        // Not legacy use in either direction.
+        forwarded({ time: at(30), sent: 'signature' }),
+        forwarded({ time: at(31), sent: 'none' }),
+        event({ time: at(32), direction: 'outgoing' }),
+        event({
+          time: at(33),
+          scheme: 'sec_key',
+          outcome: 'rejected',
+          reason: 'replayed',
+          authenticated: true,
+        }),
+        event({ time: at(34), direction: 'outgoing', scheme: 'sec_key', authenticated: false }),
+      ],
+      { now: GENERATED_AT },
+    )
+    expect(report.partners).toHaveLength(1)
+    const partner = report.partners[0]!
+    expect(partner.legacyByDirection).toEqual({ incoming: 6, outgoing: 3 })
+    // The split adds up to what the other legacy fields count.
+    expect(partner).toMatchObject({
+      byScheme: { signature: 2, sec_key: 8 },
+      legacyRefused: 1,
+      lastLegacyAt: at(20),
+      legacySdks: [{ sdk: 'unknown', version: 'unknown', count: 9 }],
+      legacyRoutes: [
+        { value: 'unknown', count: 7 },
+        { value: '/v1/id_verification', count: 2 },
+      ],
+    })
+    expect(report.unverified.events).toBe(1)
+    expect(report.readiness.blockers[0]).toMatch(
+      /^partner 085 still uses legacy sec_key: 9 authentic request\(s\) \(1 refused by policy or brownout\), last at .*; 6 incoming, 3 outgoing \(your app still signs outgoing requests with sec_key, through MigratingSigner or the outbound gateway\)$/,
+    )
+  })
+
+  it('outgoing-only legacy still blocks readiness, exactly as the same use incoming does', async () => {
+    const clean = repeat(45, (i) => event({ time: new Date(NOW - (45 - i) * DAY).toISOString() }))
+    const now = new Date(NOW)
+    const legacyAt = (days: number) => new Date(NOW - days * DAY).toISOString()
+    for (const days of [5, 40]) {
+      const outgoing = await summarizeAudit(
+        [...clean, forwarded({ time: legacyAt(days), sent: 'sec_key' })],
+        { now },
+      )
+      const incoming = await summarizeAudit([...clean, event({ time: legacyAt(days), scheme: 'sec_key' })], {
+        now,
+      })
+      expect(outgoing.partners[0]!.legacyByDirection).toEqual({ incoming: 0, outgoing: 1 })
+      expect(incoming.partners[0]!.legacyByDirection).toEqual({ incoming: 1, outgoing: 0 })
+      const { blockers: outgoingBlockers, ...outgoingVerdict } = outgoing.readiness
+      const { blockers: incomingBlockers, ...incomingVerdict } = incoming.readiness
+      expect(outgoingVerdict).toEqual(incomingVerdict)
+      expect(outgoingVerdict).toMatchObject({ legacyFree: false, lastLegacyAt: legacyAt(days) })
+      expect(outgoingBlockers).toHaveLength(incomingBlockers.length)
+      if (days === 5) {
+        expect(outgoing.readiness.verdict).toBe('not_ready')
+        expect(outgoingBlockers[0]).toContain('; 0 incoming, 1 outgoing (your app still signs outgoing')
+        // Incoming-only use keeps the blocker line it always had.
+        expect(incomingBlockers).toEqual([
+          `partner 085 still uses legacy sec_key: 1 authentic request(s), last at ${legacyAt(5)}; SDKs: unknown unknown (1)`,
+        ])
+      } else expect(outgoing.readiness.verdict).toBe('ready')
+    }
+  })
+
+  it('counts records without a direction (logs written before the field) as incoming', async () => {
+    const old = (overrides: Partial<AuditEvent>) => {
+      const { direction: _, ...rest } = event(overrides)
+      return rest as AuditEvent
+    }
+    const report = await summarizeAudit(
+      [
+        old({ time: at(1), scheme: 'sec_key' }),
+        old({
+          time: at(2),
+          scheme: 'sec_key',
+          outcome: 'rejected',
+          reason: 'scheme_not_allowed',
+          authenticated: true,
+        }),
+        old({ time: at(3) }),
+        forwarded({ time: at(4), sent: 'sec_key' }),
+      ],
+      { now: GENERATED_AT },
+    )
+    expect(report.partners[0]).toMatchObject({
+      byScheme: { signature: 1, sec_key: 2 },
+      legacyRefused: 1,
+      legacyByDirection: { incoming: 2, outgoing: 1 },
+    })
+  })
+
+  it('is zero in both directions for a partner without legacy use', async () => {
+    const report = await summarizeAudit([event({}), forwarded({ sent: 'signature' })], { now: GENERATED_AT })
+    expect(report.partners[0]!.legacyByDirection).toEqual({ incoming: 0, outgoing: 0 })
   })
 })
 

@@ -159,6 +159,11 @@ describe('audit: every format opens with the verdict, readyOn and the evidence',
     )
     expect(table.stdout).toMatch(/^partner +total +signature +sec_key +refused +legacy share/m)
     expect(table.stdout).toMatch(/^085 +48 +45 +2 +1 +4\.3%/m)
+    expect(table.stdout).toMatch(
+      /^partner +total +signature +sec_key +refused +legacy share +legacy in\/out +last legacy +legacy SDKs$/m,
+    )
+    expect(table.stdout).toMatch(/^085 +48 +45 +2 +1 +4\.3% +3 \/ 0 +\S+ +javascript 1\.3\.0 \(3\)$/m)
+    expect(table.stdout).toMatch(/^2343 +45 +45 +0 +0 +0% +- +- +-$/m)
   })
 
   it('--json is --format json', async () => {
@@ -217,6 +222,124 @@ describe('audit: every format opens with the verdict, readyOn and the evidence',
     )
     expect(order.every((p) => p > 0)).toBe(true)
     expect([...order].sort((a, b) => a - b)).toEqual(order)
+  })
+})
+
+/** What the outbound gateway writes for one request it forwarded for an app (src/gateway/outbound.ts). */
+const forwarded = (daysAgo: number, sent: 'sec_key' | 'signature' | 'none') => ({
+  ...event(daysAgo, {
+    direction: 'outgoing',
+    scheme: sent === 'none' ? null : sent,
+    keyId: null,
+    route: '/v1/id_verification',
+    source_sdk: 'php',
+    source_sdk_version: '2.0.0',
+    warnings: sent === 'signature' ? [] : ['resigned_as_signature'],
+  }),
+  sent,
+  forwardedScheme: 'signature',
+})
+
+/** A line from before records had `direction` and `authenticated`: a verification, accepted. */
+function oldLine(daysAgo: number, overrides: Partial<AuditEvent> = {}): Record<string, unknown> {
+  const { direction: _direction, authenticated: _authenticated, ...line } = legacy(daysAgo, overrides)
+  return line
+}
+
+/** 45 clean days; partner 085: 2 incoming legacy, 1 more in an old line, 3 outgoing through the gateway. */
+const DIRECTIONS_LOG = jsonl([
+  ...cleanDays(45),
+  legacy(6),
+  legacy(5, { outcome: 'rejected', reason: 'scheme_not_allowed', keyId: null }),
+  oldLine(4),
+  forwarded(3, 'sec_key'),
+  forwarded(2, 'sec_key'),
+  forwarded(2, 'signature'),
+  forwarded(2, 'none'),
+  forwarded(1, 'sec_key'),
+])
+
+describe('audit: legacy use per direction', () => {
+  it('--json: legacyByDirection per partner; old lines without a direction count as incoming', async () => {
+    const result = await run(['audit', files.file('directions.jsonl', DIRECTIONS_LOG), '--json'])
+    expect(result.code, result.stderr).toBe(1)
+    const report = json<UsageReport>(result)
+    expect(report.readiness.verdict).toBe('not_ready')
+    expect(report.partners.map((p) => [p.partnerId, p.legacyByDirection])).toEqual([
+      ['085', { incoming: 3, outgoing: 3 }],
+      ['2343', { incoming: 0, outgoing: 0 }],
+    ])
+    // Every legacy field counts both directions, as before.
+    expect(report.partners[0]).toMatchObject({
+      byScheme: { signature: 46, sec_key: 5 },
+      legacyRefused: 1,
+      lastLegacyAt: ago(1),
+      legacySdks: [
+        { sdk: 'javascript', version: '1.3.0', count: 3 },
+        { sdk: 'php', version: '2.0.0', count: 3 },
+      ],
+    })
+    expect(report.readiness.lastLegacyAt).toBe(ago(1))
+    expect(report.readiness.blockers).toEqual([
+      expect.stringMatching(
+        /^partner 085 still uses legacy sec_key: 6 authentic request\(s\) \(1 refused by policy or brownout\), .*; 3 incoming, 3 outgoing \(your app still signs outgoing requests with sec_key, through MigratingSigner or the outbound gateway\)$/,
+      ),
+    ])
+  })
+
+  it('outgoing-only legacy use blocks as before, and the blocker says it comes from your app', async () => {
+    const path = files.file('outgoing.jsonl', jsonl([...cleanDays(45), forwarded(3, 'sec_key')]))
+    const result = await run(['audit', path, '--json'])
+    expect(result.code).toBe(1)
+    const report = json<UsageReport>(result)
+    expect(report.partners[0]!.legacyByDirection).toEqual({ incoming: 0, outgoing: 1 })
+    expect(report.readiness.blockers[0]).toContain('; 0 incoming, 1 outgoing (your app still signs outgoing')
+    // Signature from the app, or no credential at all: forwarded signed, no legacy use.
+    const clean = files.file(
+      'outgoing-clean.jsonl',
+      jsonl([...cleanDays(45), forwarded(3, 'signature'), forwarded(2, 'none')]),
+    )
+    expect((await run(['audit', clean])).code).toBe(0)
+  })
+
+  it('table: the legacy in/out column and its legend; blockers name the outgoing use', async () => {
+    const result = await run(['audit', files.file('directions-table.jsonl', DIRECTIONS_LOG)])
+    expect(result.code).toBe(1)
+    expect(result.stdout).toMatch(
+      /^ {2}- partner 085 still uses legacy sec_key: 6 authentic request\(s\) .*; 3 incoming, 3 outgoing \(your app still signs outgoing requests with sec_key, through MigratingSigner or the outbound gateway\)$/m,
+    )
+    expect(result.stdout).toMatch(
+      /^085 +53 +46 +5 +1 +9\.8% +3 \/ 3 +\S+ +javascript 1\.3\.0 \(3\), php 2\.0\.0 \(3\)$/m,
+    )
+    expect(result.stdout).toMatch(/^2343 +45 +45 +0 +0 +0% +- +- +-$/m)
+    expect(result.stdout).toMatch(
+      /^legacy in\/out: incoming = callbacks and responses verified here; outgoing = requests your app sent \(MigratingSigner, outbound gateway\)$/m,
+    )
+    // Without legacy use, no legend.
+    const clean = await run(['audit', files.file('directions-clean.jsonl', jsonl(cleanDays(45)))])
+    expect(clean.code).toBe(0)
+    expect(clean.stdout).not.toContain('legacy in/out:')
+  })
+
+  it('html: legacy incoming and outgoing columns in the partner table', async () => {
+    const result = await run([
+      'audit',
+      files.file('directions-html.jsonl', DIRECTIONS_LOG),
+      '--format',
+      'html',
+    ])
+    expect(result.code).toBe(1)
+    const partners = result.stdout.slice(result.stdout.indexOf('<h2>Partners</h2>'))
+    expect(partners).toContain(
+      '<th class="n">legacy share</th><th class="n">legacy incoming</th><th class="n">legacy outgoing</th><th>last legacy</th>',
+    )
+    expect(partners).toMatch(
+      /<tr><td>085<\/td>(?:<td class="n">[^<]*<\/td>){7}<td class="n">3<\/td><td class="n">3<\/td><td class="t">/,
+    )
+    expect(partners).toMatch(
+      /<tr><td>2343<\/td>(?:<td class="n">[^<]*<\/td>){7}<td class="n">0<\/td><td class="n">0<\/td><td class="t">-<\/td>/,
+    )
+    expect(partners).toContain('"legacy outgoing": requests your app still signs with sec_key')
   })
 })
 
