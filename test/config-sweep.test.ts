@@ -25,7 +25,7 @@ import { SignatureAuth } from '../src/schemes/signature.js'
 import { MigratingSigner } from '../src/signer.js'
 import { createTestKeys } from '../src/testing/test-keys.js'
 import { DualModeVerifier } from '../src/verifier/dual-mode.js'
-import { caught, CONFIGURATION_ERROR_CODES } from './support/config-errors.js'
+import { CONFIGURATION_ERROR_CODES } from './support/config-errors.js'
 
 const keys = createTestKeys({ partnerId: '085' })
 const signature = new SignatureAuth({ partnerId: keys.partnerId, apiKey: keys.signatureApiKey })

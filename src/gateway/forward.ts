@@ -276,23 +276,6 @@ export function recordRequest(
   })
 }
 
-/** Flattens a header map into `[name, value, …]`, a repeated header once per value. */
-function flatHeaders(headers: OutgoingHeaders): string[] {
-  const out: string[] = []
-  for (const name in headers) {
-    const value = headers[name]!
-    if (typeof value === 'string') out.push(name, value)
-    else for (const item of value) out.push(name, item)
-  }
-  return out
-}
-
-/** Whether a flat header list names `name` (lowercase). */
-function listed(flat: readonly string[], name: string): boolean {
-  for (let i = 0; i < flat.length; i += 2) if (flat[i] === name) return true
-  return false
-}
-
 /** Answers with a JSON `{ error }` body and the given extra headers. */
 export function answerError(
   res: ServerResponse,

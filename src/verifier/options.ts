@@ -7,7 +7,7 @@
  * @module
  */
 import { ConfigurationError } from '../errors.js'
-import { checkKnownKeys, closest, describe, WORDS } from '../option-checks.js'
+import { checkKnownKeys, closest, describe } from '../option-checks.js'
 
 export { checkKnownKeys, describe }
 import type { BrownoutWindow } from './policy.js'

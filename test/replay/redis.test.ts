@@ -10,7 +10,6 @@ import {
   RedisReplayStore,
   RedisStoreError,
   RedisUpgradeStore,
-  type RedisClientLike,
 } from '../../src/replay/redis.js'
 import type { ReplayOutcome } from '../../src/replay/store.js'
 import { describeRedis, findRedisServer, redisLookup, RedisServer } from '../support/redis-server.js'

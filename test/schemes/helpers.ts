@@ -8,7 +8,7 @@ import { backend } from '#crypto'
 import { expect } from 'vitest'
 
 import type { CryptoBackend } from '../../src/crypto/backend.js'
-import { ConfigurationError, type FailureReason, type VerificationResult } from '../../src/index.js'
+import type { FailureReason, VerificationResult } from '../../src/index.js'
 import type { VerificationFailure, VerificationSuccess, VerifyOptions } from '../../src/types.js'
 import { expectConfigurationError, printable } from '../support/assertions.js'
 import { expectNoSecrets } from '../support/secrets.js'

@@ -8,7 +8,6 @@
 import { expect } from 'vitest'
 
 import {
-  ConfigurationError,
   DualModeVerifier,
   LegacySecKeyAuth,
   SignatureAuth,
