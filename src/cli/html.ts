@@ -103,7 +103,8 @@ h2 { font-size: 1.1rem; margin: 2rem 0 0.5rem; }
 .label { font-weight: 600; margin: 0.75rem 0 0 !important; font-size: 0.85rem; text-transform: uppercase; letter-spacing: 0.04em; color: #555; }
 td.t { white-space: nowrap; }
 table { border-collapse: collapse; width: 100%; margin-top: 0.5rem; }
-th, td { text-align: left; padding: 0.3rem 0.6rem; border-bottom: 1px solid #ddd; vertical-align: top; }
+.wide { overflow-x: auto; }
+th, td { text-align: left; padding: 0.3rem 0.45rem; border-bottom: 1px solid #ddd; vertical-align: top; }
 th { font-weight: 600; background: #fafafa; }
 td.n, th.n { text-align: right; font-variant-numeric: tabular-nums; }
 .note { color: #666; font-size: 0.9rem; margin: 0.25rem 0; }
@@ -316,12 +317,13 @@ function renderPartnerTable(report: UsageReport): string {
     (p) =>
       `<tr><td>${escapeHtml(p.partnerId)}</td><td class="n">${grouped(p.total)}</td><td class="n">${grouped(p.byScheme.signature)}</td><td class="n">${grouped(p.byScheme.sec_key)}</td><td class="n">${grouped(p.legacyRefused)}</td><td class="n">${grouped(p.brownoutRefused)}</td><td class="n">${grouped(p.rejected)}</td><td class="n">${legacyShare(p.byScheme.signature, p.byScheme.sec_key)}</td><td class="n">${grouped(p.legacyByDirection.incoming)}</td><td class="n">${grouped(p.legacyByDirection.outgoing)}</td><td class="t">${shortTime(p.lastLegacyAt)}</td></tr>`,
   )
-  return `<table>
+  // Eleven columns: on a narrow window the table scrolls inside the page instead of widening it.
+  return `<div class="wide"><table>
 <thead><tr><th>partner</th><th class="n">total</th><th class="n">signature</th><th class="n">sec_key</th><th class="n">legacy refused</th><th class="n">in brownout</th><th class="n">rejected</th><th class="n">legacy share</th><th class="n">legacy incoming</th><th class="n">legacy outgoing</th><th>last legacy</th></tr></thead>
 <tbody>
 ${rows.join('\n')}
 </tbody>
-</table>
+</table></div>
 <p class="note">Counts are authenticated requests only. "legacy refused": genuine sec_key requests refused by policy or a brownout — those clients break at switch-off. "legacy incoming": callbacks and responses verified here that still carry sec_key (fixed on the sender's side); "legacy outgoing": requests your app still signs with sec_key (through MigratingSigner or the outbound gateway).</p>`
 }
 
