@@ -24,7 +24,8 @@
 //   the upstream cost at which the gateway would (u ≥ 4 g on shared CPU, u ≥ 0.8 g with a core of its
 //   own), and `--upstream-work-us N` makes the upstream spend N µs of CPU per request, like an app that
 //   parses, queries and renders, to measure that case directly.
-// Every request is a ~1 KB callback with its own signature and timestamp (replay store in memory on),
+// Every request is a ~1 KB callback with its own signature and timestamp (replay store in memory, sized
+// to keep every credential of the run),
 // so every request is a full verification; a non-2xx answer fails the run. Runs are bounded in time:
 // about rounds × 3 × (latency-seconds + warm-up + duration) seconds.
 //
@@ -99,6 +100,9 @@ async function startGateway(cli, dir, upstreamPort, apiKey, profileDir) {
     JSON.stringify({
       partnerId: PARTNER_ID,
       signature: { apiKeyEnv: 'BENCH_SIGNATURE_KEY' },
+      // Sized as an operator would for this rate (docs/gateway.md): every credential of the run stays
+      // remembered, none is evicted.
+      replay: { memory: { maxEntries: 2_000_000 } },
       inbound: { listen: { host: '127.0.0.1', port }, upstream: `http://127.0.0.1:${upstreamPort}` },
     }),
   )

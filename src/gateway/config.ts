@@ -226,7 +226,19 @@ const schema = strict({
       prefix: z.string({ error: 'must be a string' }).optional(),
       timeoutMs: positiveMs('a whole number of milliseconds from 1 to 2147483647').optional(),
     }).optional(),
-  }).optional(),
+    memory: strict({
+      maxEntries: z
+        .number({ error: 'must be a whole number of credentials from 1 to 100000000' })
+        .int({ error: 'must be a whole number of credentials from 1 to 100000000' })
+        .min(1, { error: 'must be a whole number of credentials from 1 to 100000000' })
+        .max(100_000_000, { error: 'must be a whole number of credentials from 1 to 100000000' })
+        .optional(),
+    }).optional(),
+  })
+    .refine((replay) => replay.redis === undefined || replay.memory === undefined, {
+      error: 'give replay.redis or replay.memory, not both',
+    })
+    .optional(),
   audit: strict({
     jsonl: text('the path of a JSON-lines file').optional(),
     opentelemetry: z.boolean({ error: 'must be true or false' }).optional(),
@@ -305,6 +317,8 @@ export interface GatewayConfig {
   freshness: { maxAgeMs?: number; maxFutureMs?: number } | false | undefined
   /** Redis for replay and sticky-upgrade state; `undefined` keeps them in memory. */
   redis: { url: string; prefix: string | undefined; timeoutMs: number | undefined } | undefined
+  /** The in-memory replay store's bound (`replay.memory.maxEntries`); `undefined`: its default. */
+  memoryMaxEntries: number | undefined
   /** JSONL audit path, when configured. */
   auditJsonl: string | undefined
   /** Whether audit records also go to the OpenTelemetry counter (`audit.opentelemetry`). */
@@ -523,6 +537,7 @@ export function resolveGatewayConfig(file: GatewayConfigFile, keys: KeyEnvironme
             prefix: file.replay.redis.prefix,
             timeoutMs: file.replay.redis.timeoutMs,
           },
+    memoryMaxEntries: file.replay?.memory?.maxEntries,
     auditJsonl: file.audit?.jsonl,
     auditOpenTelemetry: file.audit?.opentelemetry ?? false,
     inbound:

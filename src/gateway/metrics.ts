@@ -39,6 +39,7 @@ export class GatewayMetrics {
   readonly #requestLabels = new Map<number, string>()
   #inFlight = 0
   #redisUp: number | undefined
+  #replayMemory: { entries: number; evicted: number } | undefined
 
   /** Counts one answered request and its duration in seconds. */
   request(direction: GatewayDirection, status: number, seconds: number): void {
@@ -93,6 +94,11 @@ export class GatewayMetrics {
     this.#redisUp = up === undefined ? undefined : up ? 1 : 0
   }
 
+  /** The in-memory replay store's counts (`undefined`: the store is Redis). */
+  set replayMemory(stats: { entries: number; evicted: number } | undefined) {
+    this.#replayMemory = stats
+  }
+
   /** The Prometheus text exposition (format 0.0.4). */
   render(): string {
     const lines: string[] = []
@@ -133,6 +139,16 @@ export class GatewayMetrics {
     lines.push('# HELP smileid_gateway_in_flight Requests being handled.')
     lines.push('# TYPE smileid_gateway_in_flight gauge')
     lines.push(`smileid_gateway_in_flight ${this.#inFlight}`)
+    if (this.#replayMemory !== undefined) {
+      lines.push('# HELP smileid_gateway_replay_entries Credentials the in-memory replay store holds.')
+      lines.push('# TYPE smileid_gateway_replay_entries gauge')
+      lines.push(`smileid_gateway_replay_entries ${this.#replayMemory.entries}`)
+      lines.push(
+        '# HELP smileid_gateway_replay_evicted_total Unexpired credentials evicted because replay.memory.maxEntries was reached; each can be replayed again.',
+      )
+      lines.push('# TYPE smileid_gateway_replay_evicted_total counter')
+      lines.push(`smileid_gateway_replay_evicted_total ${this.#replayMemory.evicted}`)
+    }
     if (this.#redisUp !== undefined) {
       lines.push('# HELP smileid_gateway_redis_up 1 while the configured Redis is connected.')
       lines.push('# TYPE smileid_gateway_redis_up gauge')

@@ -23,12 +23,19 @@ import type { GatewayLogger } from './log.js'
 import { GatewayMetrics } from './metrics.js'
 import { createOutboundProxy, type OutboundAuditEvent } from './outbound.js'
 
+/** `MemoryReplayStore`'s default bound, reported when `replay.memory.maxEntries` is not set. */
+const DEFAULT_MEMORY_ENTRIES = 100_000
+/** How often a filling in-memory replay store is reported. */
+const EVICTION_LOG_INTERVAL_MS = 10_000
+
 /** Options of {@link startGateway}. */
 export interface StartGatewayOptions {
   /** Log lines (JSON). */
   log: GatewayLogger
   /** Wall clock, epoch milliseconds. Default `Date.now`. */
   now?: () => number
+  /** How often a filling in-memory replay store is reported in the log. Default 10 s. */
+  reportIntervalMs?: number
 }
 
 /** A running gateway. */
@@ -177,7 +184,31 @@ export async function startGateway(
 
   let closing = false
   let redis: RedisConnection | undefined
-  let replay: ReplayStore = new MemoryReplayStore()
+  const memory =
+    config.redis === undefined
+      ? new MemoryReplayStore(
+          config.memoryMaxEntries === undefined ? {} : { maxEntries: config.memoryMaxEntries },
+        )
+      : undefined
+  let replay: ReplayStore = memory ?? new MemoryReplayStore()
+  // A full in-memory store evicts unexpired credentials, which can then be replayed: say so in the log
+  // (at most every 10 s, with the count since the last line) and in /metrics, not only once on stderr.
+  let evictedLogged = 0
+  const evictionWatch =
+    memory === undefined
+      ? undefined
+      : setInterval(() => {
+          const { evicted } = memory.stats
+          if (evicted === evictedLogged) return
+          log('warn', 'replay store full', {
+            evicted: evicted - evictedLogged,
+            evictedTotal: evicted,
+            maxEntries: config.memoryMaxEntries ?? DEFAULT_MEMORY_ENTRIES,
+            hint: 'evicted credentials can be replayed within their window: raise replay.memory.maxEntries above the callbacks received per freshness window, or use replay.redis',
+          })
+          evictedLogged = evicted
+        }, options.reportIntervalMs ?? EVICTION_LOG_INTERVAL_MS)
+  evictionWatch?.unref()
   let upgradeStore: UpgradeStore | undefined
   if (config.redis !== undefined) {
     redis = await connectRedis(config.redis, log, () => closing)
@@ -220,6 +251,8 @@ export async function startGateway(
       payload = JSON.stringify({ status: status === 200 ? 'ready' : 'not_ready', checks })
     } else {
       metrics.redisUp = redis === undefined ? undefined : redis.isReady
+      metrics.replayMemory =
+        memory === undefined ? undefined : { entries: memory.stats.entries, evicted: memory.stats.evicted }
       payload = metrics.render()
       type = 'text/plain; version=0.0.4; charset=utf-8'
     }
@@ -343,6 +376,7 @@ export async function startGateway(
       outboundAddress = { host: address.address, port: address.port, tls: outbound.tls !== undefined }
     }
   } catch (error) {
+    if (evictionWatch !== undefined) clearInterval(evictionWatch)
     for (const server of servers) server.close()
     destroyPools()
     await audit?.close()
@@ -374,6 +408,7 @@ export async function startGateway(
         for (const server of servers) server.closeIdleConnections()
         const outcome = await Promise.race([Promise.all(stopped).then(() => 'drained' as const), deadline])
         clearInterval(sweep)
+        if (evictionWatch !== undefined) clearInterval(evictionWatch)
         if (outcome === 'timeout') {
           log('warn', 'shutdown timeout: closing connections still open', { inFlight: metrics.inFlight })
           for (const server of servers) server.closeAllConnections()

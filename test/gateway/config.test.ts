@@ -162,10 +162,28 @@ describe('parseGatewayConfig: each bad field is named, with what it accepts', ()
       /redis:\/\/ or rediss:\/\//,
     ],
     [
+      'a replay.memory bound of zero',
+      { ...valid, replay: { memory: { maxEntries: 0 } } },
+      'replay.memory.maxEntries',
+      /whole number of credentials from 1 to 100000000/,
+    ],
+    [
+      'a replay.memory bound as a string',
+      { ...valid, replay: { memory: { maxEntries: '1e6' } } },
+      'replay.memory.maxEntries',
+      /whole number of credentials/,
+    ],
+    [
+      'both replay stores',
+      { ...valid, replay: { redis: { url: 'redis://127.0.0.1:6379' }, memory: { maxEntries: 10 } } },
+      'replay',
+      /give replay\.redis or replay\.memory, not both/,
+    ],
+    [
       'an unknown replay store',
       { ...valid, replay: { memcached: {} } },
       'replay.memcached',
-      /allowed: redis/,
+      /allowed: redis, memory/,
     ],
     [
       'neither listener',
