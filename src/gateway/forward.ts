@@ -175,6 +175,8 @@ export function forward(
         if (settled) started.abort(new Error('the client closed the connection'))
       },
       onResponseStart(_, statusCode, headers) {
+        // An informational answer (103 Early Hints) comes before the final one: not relayed, the final is.
+        if (statusCode < 200) return
         status = statusCode
         const named = connectionNamed(headers.connection)
         const out: string[] = []

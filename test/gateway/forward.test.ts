@@ -164,6 +164,18 @@ describe('relay', () => {
     expect(answer).toMatchObject({ status: 200, body: '' })
   })
 
+  it('an informational 103 Early Hints before the answer: the final answer is relayed, whole', async () => {
+    script = (_req, res) => {
+      res.writeEarlyHints({ link: '</style.css>; rel=preload; as=style' }, () => {
+        res.writeHead(200, { 'content-type': 'text/plain' })
+        res.end('final')
+      })
+    }
+    expect(await call('GET', '/hints')).toMatchObject({ status: 200, body: 'final' })
+    await settled()
+    expect(relayed[0]).toEqual({ status: 200, reason: null })
+  })
+
   it('an answer cut off mid-body breaks the client connection instead of ending a short body', async () => {
     script = (_req, res) => {
       res.writeHead(200, { 'content-length': '100' })
