@@ -203,28 +203,7 @@ describe('relay', () => {
     script = () => undefined
     expect(await call('GET', '/silent')).toMatchObject({ status: 504, body: '{"error":"upstream_timeout"}' })
     const dead = await freePortNumber()
-    const deadPool = createUpstreamPool({ connectTimeoutMs: 500 })
-    const res = await new Promise<{ status: number; reason: string | null }>((resolve) => {
-      const server = createServer((req, reply) => {
-        void relay(
-          deadPool,
-          {
-            target: new URL(`http://127.0.0.1:${dead}`),
-            path: '/',
-            method: 'GET',
-            headers: {},
-            body: new Uint8Array(0),
-            timeoutMs: 500,
-          },
-          reply,
-        ).then(resolve)
-      })
-      server.listen(0, '127.0.0.1', () => {
-        const { port } = server.address() as AddressInfo
-        request(`http://127.0.0.1:${port}/`, (r) => r.resume().on('end', () => server.close())).end()
-      })
-    })
-    deadPool.destroy()
+    const res = await relayOnce(`http://127.0.0.1:${dead}`, 500)
     expect(res).toEqual({ status: 502, reason: 'upstream_unreachable' })
   })
 
@@ -234,28 +213,7 @@ describe('relay', () => {
     const mute = createNetServer(() => undefined)
     await new Promise<void>((resolve) => mute.listen(0, '127.0.0.1', () => resolve()))
     const { port } = mute.address() as AddressInfo
-    const mutePool = createUpstreamPool({ connectTimeoutMs: 200 })
-    const outcome = await new Promise<{ status: number; reason: string | null }>((resolve) => {
-      const server = createServer((req, reply) => {
-        void relay(
-          mutePool,
-          {
-            target: new URL(`http://127.0.0.1:${port}`),
-            path: '/',
-            method: 'GET',
-            headers: {},
-            body: new Uint8Array(0),
-            timeoutMs: 200,
-          },
-          reply,
-        ).then(resolve)
-      })
-      server.listen(0, '127.0.0.1', () => {
-        const address = server.address() as AddressInfo
-        request(`http://127.0.0.1:${address.port}/`, (r) => r.resume().on('end', () => server.close())).end()
-      })
-    })
-    mutePool.destroy()
+    const outcome = await relayOnce(`http://127.0.0.1:${port}`, 200)
     mute.close()
     expect(outcome).toEqual({ status: 504, reason: 'upstream_timeout' })
   })
@@ -318,4 +276,36 @@ async function freePortNumber(): Promise<number> {
   const { port } = server.address() as AddressInfo
   await new Promise<void>((resolve) => server.close(() => resolve()))
   return port
+}
+
+/** Relays one GET through a pool of its own to `target`, from a front server of its own; resolves with the outcome. */
+async function relayOnce(
+  target: string,
+  timeoutMs: number,
+): Promise<{ status: number; reason: string | null }> {
+  const pool = createUpstreamPool({ connectTimeoutMs: timeoutMs })
+  try {
+    return await new Promise((resolve) => {
+      const server = createServer((_req, reply) => {
+        void relay(
+          pool,
+          {
+            target: new URL(target),
+            path: '/',
+            method: 'GET',
+            headers: {},
+            body: new Uint8Array(0),
+            timeoutMs,
+          },
+          reply,
+        ).then(resolve)
+      })
+      server.listen(0, '127.0.0.1', () => {
+        const { port } = server.address() as AddressInfo
+        request(`http://127.0.0.1:${port}/`, (r) => r.resume().on('end', () => server.close())).end()
+      })
+    })
+  } finally {
+    pool.destroy()
+  }
 }
