@@ -4,6 +4,8 @@
  * here and handed to the SDK's process through NODE_EXTRA_CA_CERTS; the simulator plays Smile ID.
  */
 import { spawn } from 'node:child_process'
+import { request as httpRequest } from 'node:http'
+import { createServer as createHttpsServer, type Server as HttpsServer } from 'node:https'
 import { generateKeyPairSync } from 'node:crypto'
 import { readFileSync, writeFileSync } from 'node:fs'
 import { createRequire } from 'node:module'
@@ -27,6 +29,11 @@ const sdkEntry = createRequire(import.meta.url).resolve('smile-identity-core')
 let tlsGateway: GatewayProcess
 let rolloutGateway: GatewayProcess
 let deadSmileGateway: GatewayProcess
+/** Gateways whose Smile base URL is https (Smile's real scheme): one trusts the test CA, one does not. */
+let httpsGateway: GatewayProcess
+let untrustingGateway: GatewayProcess
+/** The simulator behind TLS, with the test certificate for 127.0.0.1. */
+let httpsSmile: HttpsServer
 
 /** A throw-away CA and a certificate for localhost / 127.0.0.1 signed by it. */
 function makeTestPki(dir: string): { ca: string; cert: string; key: string } {
@@ -137,6 +144,35 @@ beforeAll(async () => {
     secKey: { apiKeyFile: join(temp.dir, 'sec-key.txt') },
   }
   const deadPort = await freePort()
+  // Smile over https: a TLS front that hands each request to the simulator unchanged.
+  httpsSmile = createHttpsServer({ cert: readFileSync(pki.cert), key: readFileSync(pki.key) }, (req, res) => {
+    const inner = httpRequest(
+      new URL(req.url ?? '/', url),
+      { method: req.method, headers: req.headers },
+      (answer) => {
+        res.writeHead(answer.statusCode ?? 502, answer.headers)
+        answer.pipe(res)
+      },
+    )
+    inner.on('error', () => res.destroy())
+    req.pipe(inner)
+  })
+  await new Promise<void>((resolve) => httpsSmile.listen(0, '127.0.0.1', () => resolve()))
+  const httpsUrl = `https://127.0.0.1:${(httpsSmile.address() as { port: number }).port}`
+  ;[httpsGateway, untrustingGateway] = await Promise.all([
+    startGatewayProcess(
+      { ...base, outbound: { listen: { host: '127.0.0.1', port: 0 }, smileBaseUrl: httpsUrl } },
+      { ...env, NODE_EXTRA_CA_CERTS: pki.ca },
+      temp.dir,
+      'https-smile.json',
+    ),
+    startGatewayProcess(
+      { ...base, outbound: { listen: { host: '127.0.0.1', port: 0 }, smileBaseUrl: httpsUrl } },
+      env,
+      temp.dir,
+      'https-smile-untrusted.json',
+    ),
+  ])
   ;[tlsGateway, rolloutGateway, deadSmileGateway] = await Promise.all([
     startGatewayProcess(
       {
@@ -185,6 +221,9 @@ afterAll(async () => {
   await tlsGateway?.stop()
   await rolloutGateway?.stop()
   await deadSmileGateway?.stop()
+  await httpsGateway?.stop()
+  await untrustingGateway?.stop()
+  await new Promise((resolve) => httpsSmile?.close(resolve))
   await smile.close()
   temp.remove()
 })
@@ -315,6 +354,24 @@ describe('outbound: a legacy app migrates by changing its base URL', () => {
     })
     expect(refused.status).toBe(401)
     expect(JSON.parse(refused.body)).toEqual({ code: '2205', error: 'You are not authorized to do that.' })
+  })
+
+  it('Smile over https (its real scheme): re-signed requests go out over TLS, and the certificate is checked', async () => {
+    const legacy = new LegacySecKeyAuth({ partnerId: '085', apiKey: keys.secKeyApiKey })
+    const body = JSON.stringify({ partner_id: '085', ...(await legacy.sign()), job_id: 'over-tls' })
+    const before = smile.requests.length
+    const answer = await send(httpsGateway.outbound!, '/v1/job_status', { body })
+    expect(answer.status).toBe(200)
+    expect(smile.requests).toHaveLength(before + 1)
+    const seen = smile.requests.at(-1)!
+    expect(seen.result).toMatchObject({ ok: true, scheme: 'signature' })
+    expect(seen.body).not.toHaveProperty('sec_key')
+
+    // Without the CA the gateway cannot trust Smile's certificate: nothing is sent, the app gets 502.
+    const refused = await send(untrustingGateway.outbound!, '/v1/job_status', { body })
+    expect(refused.status).toBe(502)
+    expect(JSON.parse(refused.body)).toEqual({ error: 'upstream_unreachable' })
+    expect(smile.requests).toHaveLength(before + 1)
   })
 
   it('Smile unreachable: 502 upstream_unreachable; a body above maxBodyBytes: 413, nothing signed', async () => {
