@@ -51,38 +51,45 @@ it('a full store: evictions counted in /metrics and logged as a warning with the
     expect(metric(metrics, 'smileid_gateway_replay_entries')).toBe(2)
     expect(metric(metrics, 'smileid_gateway_replay_evicted_total')).toBe(2)
 
-    // The upstream answers 201. What the warning is about: the first credential was evicted, so the same body again is new, not a
-    // duplicate, while the last one is still remembered.
+    // The upstream answers 201. What the warning is about: the first credential was evicted, so the same
+    // body again is new, not a duplicate, while the last one is still remembered.
     const again = await send(url, '/callback', { body: JSON.stringify(bodies[0]) })
     expect(again.status).toBe(201)
     expect(upstream.requests.at(-1)!.headers['smileid-auth-duplicate']).toBe('false')
     await send(url, '/callback', { body: JSON.stringify(bodies[3]) })
     expect(upstream.requests.at(-1)!.headers['smileid-auth-duplicate']).toBe('true')
 
-    for (let i = 0; i < 50 && !lines.some((line) => line.includes('replay store full')); i++) {
+    for (let i = 0; i < 150 && !lines.some((line) => line.includes('replay store full')); i++) {
       await new Promise((resolve) => setTimeout(resolve, 20))
     }
     const warning = lines
       .map((line) => JSON.parse(line) as Record<string, unknown>)
       .find((l) => l.msg === 'replay store full')
     expect(warning).toMatchObject({ level: 'warn', maxEntries: 2 })
-    expect(warning!.evicted).toBeGreaterThanOrEqual(2)
+    expect(warning!.evicted).toBeGreaterThanOrEqual(1)
     expect(String(warning!.hint)).toMatch(/replay\.memory\.maxEntries/)
     expectNoSecrets(lines.join('\n'), [keys.signatureApiKey, String(bodies[0]!.signature)], 'gateway log')
 
-    // Reported at most once per interval, each eviction in exactly one line: after a few quiet intervals
-    // the lines' counts add up to the total, and no line repeats an old count.
-    await new Promise((resolve) => setTimeout(resolve, 200))
+    // Reported at most once per interval, each eviction in exactly one line: once the log has caught up
+    // with the total (timers run late on a loaded machine), the lines' counts add up to it.
     const total = metric(
       (await send(url, '/metrics', { method: 'GET' })).body,
       'smileid_gateway_replay_evicted_total',
     )
     expect(total).toBe(3) // the four callbacks, then the evicted one again
-    const reported = lines
-      .map((line) => JSON.parse(line) as Record<string, unknown>)
-      .filter((l) => l.msg === 'replay store full')
-    expect(reported.reduce((sum, l) => sum + Number(l.evicted), 0)).toBe(total)
-    expect(reported.at(-1)!.evictedTotal).toBe(total)
+    const reported = () =>
+      lines
+        .map((line) => JSON.parse(line) as Record<string, unknown>)
+        .filter((l) => l.msg === 'replay store full')
+    for (let i = 0; i < 150 && reported().at(-1)?.evictedTotal !== total; i++) {
+      await new Promise((resolve) => setTimeout(resolve, 20))
+    }
+    expect(reported().at(-1)!.evictedTotal).toBe(total)
+    expect(reported().reduce((sum, l) => sum + Number(l.evicted), 0)).toBe(total)
+    // Nothing new after that: no further line.
+    const count = reported().length
+    await new Promise((resolve) => setTimeout(resolve, 150))
+    expect(reported()).toHaveLength(count)
   } finally {
     await gateway.close()
   }
