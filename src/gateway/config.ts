@@ -61,12 +61,14 @@ function strict<T extends z.ZodRawShape>(shape: T, hint?: string) {
 }
 
 const text = (what: string) => z.string({ error: `must be ${what}` }).min(1, { error: `must be ${what}` })
-const positiveMs = (what: string) =>
+/** A whole number from 1 to `max`; every way to miss says the same `what`. */
+const wholeNumber = (what: string, max: number) =>
   z
     .number({ error: `must be ${what}` })
     .int({ error: `must be ${what}` })
     .min(1, { error: `must be ${what}` })
-    .max(2_147_483_647, { error: `must be ${what}` })
+    .max(max, { error: `must be ${what}` })
+const positiveMs = (what: string) => wholeNumber(what, 2_147_483_647)
 const httpUrl = (what: string) =>
   text(what).refine(
     (value) => {
@@ -227,12 +229,7 @@ const schema = strict({
       timeoutMs: positiveMs('a whole number of milliseconds from 1 to 2147483647').optional(),
     }).optional(),
     memory: strict({
-      maxEntries: z
-        .number({ error: 'must be a whole number of credentials from 1 to 100000000' })
-        .int({ error: 'must be a whole number of credentials from 1 to 100000000' })
-        .min(1, { error: 'must be a whole number of credentials from 1 to 100000000' })
-        .max(100_000_000, { error: 'must be a whole number of credentials from 1 to 100000000' })
-        .optional(),
+      maxEntries: wholeNumber('a whole number of credentials from 1 to 100000000', 100_000_000).optional(),
     }).optional(),
   })
     .refine((replay) => replay.redis === undefined || replay.memory === undefined, {

@@ -73,7 +73,8 @@ export function routeFor(
  * @example
  * ```ts
  * const handle = createInboundProxy({ verifier, upstream: new URL('http://127.0.0.1:3000'), routes: [],
- *   maxBodyBytes: 1 << 20, upstreamTimeoutMs: 30_000, retryAfterSeconds: 5, pool: createUpstreamPool({ connectTimeoutMs: 30_000 }),
+ *   maxBodyBytes: 1 << 20, upstreamTimeoutMs: 30_000, retryAfterSeconds: 5,
+ *   pool: createUpstreamPool({ connectTimeoutMs: 30_000 }),
  *   metrics: new GatewayMetrics(), log: jsonLogger(console.log, Date.now), clock: () => performance.now() })
  * createServer(handle).listen(8787)
  * ```

@@ -94,7 +94,8 @@ function jobId(body: Record<string, unknown>): string | undefined {
  * ```ts
  * const handle = createOutboundProxy({ signers: new Map([['085', signer]]), defaultSigner: signer,
  *   smileBaseUrl: new URL('https://testapi.smileidentity.com'), maxBodyBytes: 1 << 20, timeoutMs: 60_000,
- *   audit: (event) => sink.write(event), instance: 'gateway-1', pool: createUpstreamPool({ connectTimeoutMs: 30_000 }), metrics: new GatewayMetrics(),
+ *   audit: (event) => sink.write(event), instance: 'gateway-1',
+ *   pool: createUpstreamPool({ connectTimeoutMs: 30_000 }), metrics: new GatewayMetrics(),
  *   log: jsonLogger(console.log, Date.now), clock: () => performance.now(), now: Date.now })
  * createServer(handle).listen(8788, '127.0.0.1')
  * ```

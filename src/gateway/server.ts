@@ -11,7 +11,7 @@ import type { AddressInfo } from 'node:net'
 
 import type { AuditSink } from '../audit/events.js'
 import { jsonlAuditSink, type JsonlAuditSink } from '../audit/sinks.js'
-import { MemoryReplayStore } from '../replay/memory.js'
+import { DEFAULT_MAX_ENTRIES, MemoryReplayStore } from '../replay/memory.js'
 import { RedisReplayStore, RedisUpgradeStore, type RedisClientLike } from '../replay/redis.js'
 import type { ReplayStore, UpgradeStore } from '../replay/store.js'
 import { MigratingSigner } from '../signer.js'
@@ -23,10 +23,35 @@ import type { GatewayLogger } from './log.js'
 import { GatewayMetrics } from './metrics.js'
 import { createOutboundProxy, type OutboundAuditEvent } from './outbound.js'
 
-/** `MemoryReplayStore`'s default bound, reported when `replay.memory.maxEntries` is not set. */
-const DEFAULT_MEMORY_ENTRIES = 100_000
 /** How often a filling in-memory replay store is reported. */
 const EVICTION_LOG_INTERVAL_MS = 10_000
+
+/**
+ * A full in-memory store evicts unexpired credentials, which can then be replayed: says so in the log, at
+ * most every `intervalMs`, with the count since the last line (the store itself warns once, on stderr).
+ * The timer does not keep the process alive; clear it on shutdown.
+ */
+function watchEvictions(
+  store: MemoryReplayStore,
+  maxEntries: number,
+  log: GatewayLogger,
+  intervalMs = EVICTION_LOG_INTERVAL_MS,
+): ReturnType<typeof setInterval> {
+  let logged = 0
+  const timer = setInterval(() => {
+    const { evicted } = store.stats
+    if (evicted === logged) return
+    log('warn', 'replay store full', {
+      evicted: evicted - logged,
+      evictedTotal: evicted,
+      maxEntries,
+      hint: 'evicted credentials can be replayed within their window: raise replay.memory.maxEntries above the callbacks received per freshness window, or use replay.redis',
+    })
+    logged = evicted
+  }, intervalMs)
+  timer.unref()
+  return timer
+}
 
 /** Options of {@link startGateway}. */
 export interface StartGatewayOptions {
@@ -184,31 +209,9 @@ export async function startGateway(
 
   let closing = false
   let redis: RedisConnection | undefined
-  const memory =
-    config.redis === undefined
-      ? new MemoryReplayStore(
-          config.memoryMaxEntries === undefined ? {} : { maxEntries: config.memoryMaxEntries },
-        )
-      : undefined
-  let replay: ReplayStore = memory ?? new MemoryReplayStore()
-  // A full in-memory store evicts unexpired credentials, which can then be replayed: say so in the log
-  // (at most every 10 s, with the count since the last line) and in /metrics, not only once on stderr.
-  let evictedLogged = 0
-  const evictionWatch =
-    memory === undefined
-      ? undefined
-      : setInterval(() => {
-          const { evicted } = memory.stats
-          if (evicted === evictedLogged) return
-          log('warn', 'replay store full', {
-            evicted: evicted - evictedLogged,
-            evictedTotal: evicted,
-            maxEntries: config.memoryMaxEntries ?? DEFAULT_MEMORY_ENTRIES,
-            hint: 'evicted credentials can be replayed within their window: raise replay.memory.maxEntries above the callbacks received per freshness window, or use replay.redis',
-          })
-          evictedLogged = evicted
-        }, options.reportIntervalMs ?? EVICTION_LOG_INTERVAL_MS)
-  evictionWatch?.unref()
+  let replay: ReplayStore
+  let memory: MemoryReplayStore | undefined
+  let evictionWatch: ReturnType<typeof setInterval> | undefined
   let upgradeStore: UpgradeStore | undefined
   if (config.redis !== undefined) {
     redis = await connectRedis(config.redis, log, () => closing)
@@ -224,6 +227,11 @@ export async function startGateway(
       ...storeOptions,
       ...(config.redis.prefix === undefined ? {} : { prefix: `${config.redis.prefix}upgraded:` }),
     })
+  } else {
+    const maxEntries = config.memoryMaxEntries ?? DEFAULT_MAX_ENTRIES
+    memory = new MemoryReplayStore({ maxEntries })
+    replay = memory
+    evictionWatch = watchEvictions(memory, maxEntries, log, options.reportIntervalMs)
   }
 
   const servers: Server[] = []
@@ -251,8 +259,7 @@ export async function startGateway(
       payload = JSON.stringify({ status: status === 200 ? 'ready' : 'not_ready', checks })
     } else {
       metrics.redisUp = redis === undefined ? undefined : redis.isReady
-      metrics.replayMemory =
-        memory === undefined ? undefined : { entries: memory.stats.entries, evicted: memory.stats.evicted }
+      metrics.replayMemory = memory?.stats
       payload = metrics.render()
       type = 'text/plain; version=0.0.4; charset=utf-8'
     }

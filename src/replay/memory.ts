@@ -63,6 +63,9 @@ interface Partition {
   slot: number
 }
 
+/** Credentials a {@link MemoryReplayStore} remembers at most unless `maxEntries` says otherwise. */
+export const DEFAULT_MAX_ENTRIES = 100_000
+
 const EVICTION_WARNING =
   'MemoryReplayStore evicted a credential before it expired because maxEntries was reached: that ' +
   'credential can be replayed again within its window. Raise maxEntries above the requests received per ' +
@@ -133,7 +136,7 @@ export class MemoryReplayStore implements ReplayStore {
       )
     }
     checkKnownKeys(options, MEMORY_OPTION_KEYS, 'MemoryReplayStore')
-    const maxEntries: unknown = options.maxEntries ?? 100_000
+    const maxEntries: unknown = options.maxEntries ?? DEFAULT_MAX_ENTRIES
     if (typeof maxEntries !== 'number' || !Number.isSafeInteger(maxEntries) || maxEntries < 1) {
       const hint =
         typeof maxEntries === 'string'
