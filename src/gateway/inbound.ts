@@ -9,7 +9,7 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http'
 
-import { verifyPorts, nodeHeaders, type RequestVerifier } from '../adapters/core.js'
+import { nodeHeaders, pathOf, verifyPorts, type RequestVerifier } from '../adapters/core.js'
 import { readIncomingBody } from '../adapters/incoming.js'
 import type { VerificationSuccess } from '../types.js'
 import { answerError, forwardableHeaders, recordRequest, relay, type UpstreamPool } from './forward.js'
@@ -86,8 +86,7 @@ export function createInboundProxy(
   return async (req, res) => {
     const started = clock()
     const url = req.url ?? '/'
-    const query = url.indexOf('?')
-    const path = query === -1 ? url : url.slice(0, query)
+    const path = pathOf(url)
     let status = 0
     let scheme: string | null = null
     let reason: string | null = null

@@ -13,6 +13,7 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http'
 
+import { pathOf } from '../adapters/core.js'
 import { readIncomingBody } from '../adapters/incoming.js'
 import { partnerKey, readCredentialClaim, readPartnerClaim } from '../claims.js'
 import type { AuditEvent } from '../audit/events.js'
@@ -108,7 +109,7 @@ export function createOutboundProxy(
   return async (req, res) => {
     const started = clock()
     const url = req.url ?? '/'
-    const path = url.split('?')[0] ?? '/'
+    const path = pathOf(url)
     let status = 0
     let reason: string | null = null
     let sent: AppCredential | null = null

@@ -9,6 +9,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import { createServer as createTlsServer } from 'node:https'
 import type { AddressInfo } from 'node:net'
 
+import { pathOf } from '../adapters/core.js'
 import type { AuditSink } from '../audit/events.js'
 import { jsonlAuditSink, type JsonlAuditSink } from '../audit/sinks.js'
 import { DEFAULT_MAX_ENTRIES, MemoryReplayStore } from '../replay/memory.js'
@@ -240,7 +241,7 @@ export async function startGateway(
   const ready = () => !closing && (redis === undefined || redis.isReady)
 
   const ops = (req: IncomingMessage, res: ServerResponse): boolean => {
-    const path = (req.url ?? '/').split('?')[0]
+    const path = pathOf(req.url ?? '/')
     if (path !== '/healthz' && path !== '/readyz' && path !== '/metrics') return false
     if (req.method !== 'GET' && req.method !== 'HEAD') {
       answerError(res, 405, 'method_not_allowed', { allow: 'GET, HEAD' })
