@@ -10,6 +10,7 @@
  * @internal
  * @module
  */
+import { fromUtf8, utf8 } from '../encoding.js'
 import { ConfigurationError } from '../errors.js'
 import { describe } from '../option-checks.js'
 import type { FailureReason, VerificationFailure, VerificationResult, VerificationSuccess } from '../types.js'
@@ -157,7 +158,6 @@ export interface RequestPorts {
   sourceIp?: string | undefined
 }
 
-const decoder = new TextDecoder()
 /** A body with anything but whitespace (the test stops at the first such character; no trimmed copy). */
 const NOT_BLANK = /\S/
 
@@ -183,10 +183,10 @@ export async function verifyPorts(
       return rejected(400, 'body_incomplete', 'the body ended before it was complete', undefined)
     }
     if (!read.ok) return tooLarge()
-    rawBody = decoder.decode(read.bytes)
+    rawBody = fromUtf8(read.bytes)
   } else if (port.raw !== undefined) {
     if (byteLength(port.raw) > limit) return tooLarge()
-    rawBody = typeof port.raw === 'string' ? port.raw : decoder.decode(port.raw)
+    rawBody = typeof port.raw === 'string' ? port.raw : fromUtf8(port.raw)
   }
   if (port.kind === 'parsed') {
     body = port.value
@@ -468,5 +468,5 @@ function rejected(
 }
 
 function byteLength(raw: Uint8Array | string): number {
-  return typeof raw === 'string' ? new TextEncoder().encode(raw).length : raw.length
+  return typeof raw === 'string' ? utf8(raw).length : raw.length
 }
